@@ -1,1 +1,26 @@
-//! placeholder
+//! The Host API: the only contract between the PVM interpreter and a chain.
+//!
+//! A contract reaches the outside world through exactly seven capabilities,
+//! each one method (or a pair) of [`HostApi`]:
+//!
+//! | capability | methods |
+//! |---|---|
+//! | read state | [`HostApi::get_state`] |
+//! | write state | [`HostApi::set_state`] |
+//! | delete state | [`HostApi::delete_state`] |
+//! | emit an event | [`HostApi::emit_event`] |
+//! | gas | [`HostApi::charge_gas`], [`HostApi::gas_left`] |
+//! | context | [`HostApi::context`] |
+//! | randomness | [`HostApi::randomness`] |
+//!
+//! This crate holds no chain, VM or storage types: a chain implements
+//! [`HostApi`] over its own state, and the VM only ever sees `&mut dyn HostApi`.
+//! [`MemoryHost`] is an in-memory implementation for local runs and tests.
+
+mod api;
+mod error;
+mod memory;
+
+pub use api::{Bytes, HostApi, HostContext};
+pub use error::{HostError, HostErrorKind};
+pub use memory::{Event, MemoryHost};

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `pvm` command-line tool.
+
+fn main() {
+    std::process::exit(pvm_plugin::cli::main());
+}

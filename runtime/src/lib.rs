@@ -1,1 +1,16 @@
-//! placeholder
+//! The PVM: a sandboxed RustPython interpreter that runs one contract call at a
+//! time against a [`pvm_host::HostApi`].
+//!
+//! - [`interpreter`]: [`PvmInterpreter`], [`execute_tx`], receipts' [`ExecError`].
+//! - [`sandbox`]: how the interpreter is built and what it refuses.
+//! - [`host_module`]: the native `pvm_host` module contracts import.
+//! - [`binding`]: how a host is lent to the interpreter for one call only.
+//! - [`pristine`]: how shared objects are restored after every call.
+
+pub mod binding;
+pub mod host_module;
+pub mod interpreter;
+pub mod pristine;
+pub mod sandbox;
+
+pub use interpreter::{execute_tx, ErrorKind, ExecError, Execution, PvmInterpreter};

@@ -1,0 +1,343 @@
+//! [`PvmInterpreter`]: one hardened interpreter that executes contract calls.
+//!
+//! A call ([`PvmInterpreter::execute`]) charges the intrinsic gas, compiles the
+//! contract (compiled code is cached by the SHA-256 of its source), runs the
+//! module in a fresh globals dict, calls `main(input: bytes)`, converts the
+//! result (`bytes`, `str` as UTF-8, or `None`) to output bytes and restores the
+//! shared objects the contract may have touched ([`crate::pristine`]).
+//!
+//! ```
+//! use pvm_host::{HostContext, MemoryHost};
+//! use pvm_runtime::PvmInterpreter;
+//!
+//! let mut vm = PvmInterpreter::new();
+//! let mut host = MemoryHost::new(HostContext::default(), 1_000_000);
+//! let code = b"def main(input):\n    return input.upper()\n";
+//! let out = vm.execute(&mut host, code, b"hi").result.unwrap();
+//! assert_eq!(out, b"HI");
+//! ```
+
+use std::collections::HashMap;
+use std::fmt;
+
+use pvm_gas::GasSchedule;
+use pvm_host::{Bytes, HostApi, HostError, HostErrorKind};
+use rustpython_vm::builtins::{PyBaseExceptionRef, PyBytes, PyCode, PyStr};
+use rustpython_vm::compiler::Mode;
+use rustpython_vm::scope::Scope;
+use rustpython_vm::{AsObject, Interpreter, PyObjectRef, PyRef, VirtualMachine};
+use sha2::{Digest, Sha256};
+
+use crate::binding::{self, CallRecord};
+use crate::host_module::HostExceptions;
+use crate::pristine::Pristine;
+use crate::sandbox;
+
+/// File name contract code is compiled under; traceback lines in it are the contract's.
+pub const CONTRACT_FILENAME: &str = "<contract>";
+
+/// Compiled contracts kept per interpreter before the cache is cleared.
+pub const CODE_CACHE_CAPACITY: usize = 256;
+
+/// Why a call failed, as named in receipts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// A host error ended the call.
+    Host(HostErrorKind),
+    /// An uncaught Python exception (the message starts with its class).
+    Exception,
+    /// The contract does not compile.
+    SyntaxError,
+}
+
+impl ErrorKind {
+    /// The name written in receipts: the `HostError` name, `Exception` or `SyntaxError`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ErrorKind::Host(k) => k.name(),
+            ErrorKind::Exception => "Exception",
+            ErrorKind::SyntaxError => "SyntaxError",
+        }
+    }
+}
+
+/// A failed call: what kind of failure, its message and the contract line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExecError {
+    /// Kind of failure.
+    pub kind: ErrorKind,
+    /// Human-readable message; for exceptions, `"Class: text"`.
+    pub message: String,
+    /// Line of the contract where it happened, when known.
+    pub line: Option<u32>,
+}
+
+impl fmt::Display for ExecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{} at line {}: {}", self.kind.name(), line, self.message),
+            None => write!(f, "{}: {}", self.kind.name(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for ExecError {}
+
+impl ExecError {
+    fn host(e: HostError) -> Self {
+        ExecError {
+            kind: ErrorKind::Host(e.kind()),
+            message: e.to_string(),
+            line: None,
+        }
+    }
+}
+
+/// The result of one call and its debug log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Execution {
+    /// Output bytes, or why the call failed.
+    pub result: Result<Bytes, ExecError>,
+    /// Lines the contract printed.
+    pub logs: Vec<String>,
+}
+
+/// A hardened RustPython interpreter executing contract calls one at a time.
+///
+/// Not `Send`: it lives on the thread that created it, which needs a stack of
+/// [`sandbox::STACK_SIZE`] bytes for deep recursion to end in `RecursionError`.
+pub struct PvmInterpreter {
+    interp: Interpreter,
+    pristine: Pristine,
+    code_cache: HashMap<[u8; 32], PyRef<PyCode>>,
+    schedule: GasSchedule,
+    calls: u64,
+}
+
+impl Default for PvmInterpreter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PvmInterpreter {
+    /// Builds and hardens a new interpreter (a few milliseconds).
+    pub fn new() -> Self {
+        let interp = sandbox::new_interpreter();
+        let pristine = interp.enter(|vm| {
+            let allowed = vm.expect_pyresult(sandbox::harden(vm), "hardening the interpreter");
+            let dicts = std::iter::once(vm.builtins.dict())
+                .chain(allowed.modules.iter().map(|(_, m)| m.dict()));
+            Pristine::capture(dicts)
+        });
+        Self {
+            interp,
+            pristine,
+            code_cache: HashMap::new(),
+            schedule: GasSchedule::V1,
+            calls: 0,
+        }
+    }
+
+    /// Calls served so far.
+    pub fn calls(&self) -> u64 {
+        self.calls
+    }
+
+    /// Runs `code`'s `main(input)` against `host`.
+    pub fn execute(&mut self, host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Execution {
+        self.calls += 1;
+        if let Err(e) = host.charge_gas(self.schedule.intrinsic(code.len(), input.len())) {
+            return Execution {
+                result: Err(ExecError::host(e)),
+                logs: Vec::new(),
+            };
+        }
+        let code_obj = match self.compiled(code) {
+            Ok(c) => c,
+            Err(e) => {
+                return Execution {
+                    result: Err(e),
+                    logs: Vec::new(),
+                }
+            }
+        };
+        let interp = &self.interp;
+        let pristine = &self.pristine;
+        let (result, record) = binding::with_host(host, || {
+            interp.enter(|vm| {
+                let r = run_main(vm, code_obj, input);
+                // Restoring cannot fail for well-formed dicts; if it ever does, the
+                // interpreter is unusable and must not serve another call.
+                vm.expect_pyresult(pristine.restore(vm).map(|_| ()), "restoring shared objects");
+                r
+            })
+        });
+        finish(result, record)
+    }
+
+    /// The compiled module for `code`, from the cache or freshly compiled.
+    fn compiled(&mut self, code: &[u8]) -> Result<PyRef<PyCode>, ExecError> {
+        let hash: [u8; 32] = Sha256::digest(code).into();
+        if let Some(c) = self.code_cache.get(&hash) {
+            return Ok(c.clone());
+        }
+        let source = std::str::from_utf8(code).map_err(|e| ExecError {
+            kind: ErrorKind::SyntaxError,
+            message: format!("contract source is not valid UTF-8 (byte {})", e.valid_up_to()),
+            line: None,
+        })?;
+        let compiled = self.interp.enter(|vm| {
+            vm.compile(source, Mode::Exec, CONTRACT_FILENAME.to_owned())
+                .map_err(|err| {
+                    let exc = err.into_pyexception(vm, Some(source));
+                    let line = exc
+                        .as_object()
+                        .get_attr("lineno", vm)
+                        .ok()
+                        .and_then(|l| l.try_int(vm).ok())
+                        .and_then(|i| u32::try_from(i.as_bigint()).ok());
+                    let msg = exc
+                        .as_object()
+                        .get_attr("msg", vm)
+                        .ok()
+                        .and_then(|m| m.str(vm).ok())
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "invalid syntax".to_owned());
+                    ExecError {
+                        kind: ErrorKind::SyntaxError,
+                        message: format!("SyntaxError: {msg}"),
+                        line,
+                    }
+                })
+        })?;
+        if self.code_cache.len() >= CODE_CACHE_CAPACITY {
+            self.code_cache.clear();
+        }
+        self.code_cache.insert(hash, compiled.clone());
+        Ok(compiled)
+    }
+}
+
+/// Executes the module and its `main`, converting the outcome.
+fn run_main(vm: &VirtualMachine, code: PyRef<PyCode>, input: &[u8]) -> Result<Bytes, ExecError> {
+    let globals = vm.ctx.new_dict();
+    let to_err = |exc: PyBaseExceptionRef| exception_to_error(vm, &exc);
+    globals
+        .set_item("__name__", vm.ctx.new_str("__contract__").into(), vm)
+        .map_err(to_err)?;
+    globals
+        .set_item("__builtins__", vm.builtins.clone().into(), vm)
+        .map_err(to_err)?;
+    let scope = Scope::with_builtins(None, globals.clone(), vm);
+    vm.run_code_obj(code, scope).map_err(to_err)?;
+    let main = globals
+        .get_item_opt("main", vm)
+        .map_err(to_err)?
+        .ok_or_else(|| ExecError {
+            kind: ErrorKind::Exception,
+            message: "AttributeError: contract defines no main(input) function".to_owned(),
+            line: None,
+        })?;
+    let arg: PyObjectRef = vm.ctx.new_bytes(input.to_vec()).into();
+    let ret = main.call((arg,), vm).map_err(to_err)?;
+    output_bytes(vm, &ret)
+}
+
+fn output_bytes(vm: &VirtualMachine, ret: &PyObjectRef) -> Result<Bytes, ExecError> {
+    if vm.is_none(ret) {
+        return Ok(Vec::new());
+    }
+    if let Some(b) = ret.downcast_ref::<PyBytes>() {
+        return Ok(b.as_bytes().to_vec());
+    }
+    if let Some(s) = ret.downcast_ref::<PyStr>() {
+        return match s.to_str() {
+            Some(s) => Ok(s.as_bytes().to_vec()),
+            None => Err(ExecError {
+                kind: ErrorKind::Exception,
+                message: "UnicodeEncodeError: main() returned a str that is not valid UTF-8".into(),
+                line: None,
+            }),
+        };
+    }
+    Err(ExecError {
+        kind: ErrorKind::Exception,
+        message: format!(
+            "TypeError: main() must return bytes, str or None, not {}",
+            ret.class().name()
+        ),
+        line: None,
+    })
+}
+
+/// Describes an uncaught exception: class, text and innermost contract line.
+fn exception_to_error(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> ExecError {
+    let class = exc.class().name().to_string();
+    let text = exc
+        .as_object()
+        .str(vm)
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        class
+    } else {
+        format!("{class}: {text}")
+    };
+    let kind = match HostExceptions::get(vm).kind_of(exc) {
+        Some(k) => ErrorKind::Host(k),
+        None => ErrorKind::Exception,
+    };
+    ExecError {
+        kind,
+        message,
+        line: contract_line(exc),
+    }
+}
+
+/// The line of the innermost traceback entry that is contract code.
+fn contract_line(exc: &PyBaseExceptionRef) -> Option<u32> {
+    let mut tb = exc.__traceback__();
+    let mut line = None;
+    while let Some(t) = tb {
+        if t.frame.code.source_path().as_str() == CONTRACT_FILENAME {
+            line = u32::try_from(t.lineno.get()).ok();
+        }
+        tb = t.next.lock().clone();
+    }
+    line
+}
+
+/// Combines the call's result with what the host record says: a fatal host
+/// error (out of gas, storage, internal) fails the call even if the contract
+/// caught the exception.
+fn finish(result: Result<Bytes, ExecError>, record: CallRecord) -> Execution {
+    let result = match (record.fatal, result) {
+        (Some(fatal), Ok(_)) => Err(ExecError::host(fatal)),
+        (Some(fatal), Err(e)) if e.kind != ErrorKind::Host(fatal.kind()) => Err(ExecError {
+            line: e.line,
+            ..ExecError::host(fatal)
+        }),
+        (_, r) => r,
+    };
+    Execution {
+        result,
+        logs: record.logs,
+    }
+}
+
+thread_local! {
+    static THREAD_VM: std::cell::RefCell<Option<PvmInterpreter>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `code`'s `main(input)` against `host` on this thread's interpreter
+/// (created on first use) and returns the output bytes.
+///
+/// The debug log is dropped; use [`PvmInterpreter::execute`] to keep it.
+pub fn execute_tx(host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Result<Bytes, ExecError> {
+    THREAD_VM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let vm = slot.get_or_insert_with(PvmInterpreter::new);
+        vm.execute(host, code, input).result
+    })
+}
