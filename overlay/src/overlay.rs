@@ -208,7 +208,9 @@ pub enum OverlayError {
     },
     /// The committed view no longer describes this block's parent (a conflicting block was
     /// finalized meanwhile); the block must be dropped.
-    #[error("the parent state of this block is no longer current: a conflicting block was finalized")]
+    #[error(
+        "the parent state of this block is no longer current: a conflicting block was finalized"
+    )]
     StaleView,
 }
 

@@ -192,7 +192,9 @@ impl Write for TxError {
 
 impl EncodeSize for TxError {
     fn encode_size(&self) -> usize {
-        bytes_size(self.kind.as_bytes()) + bytes_size(self.message.as_bytes()) + self.line.encode_size()
+        bytes_size(self.kind.as_bytes())
+            + bytes_size(self.message.as_bytes())
+            + self.line.encode_size()
     }
 }
 
@@ -232,7 +234,11 @@ impl EncodeSize for Receipt {
             + 8
             + bytes_size(&self.output)
             + self.events.len().encode_size()
-            + self.events.iter().map(EncodeSize::encode_size).sum::<usize>()
+            + self
+                .events
+                .iter()
+                .map(EncodeSize::encode_size)
+                .sum::<usize>()
             + self.error.encode_size()
     }
 }

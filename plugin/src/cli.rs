@@ -4,11 +4,10 @@
 //! says why), 2 for usage or I/O errors.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use pvm_host::{HostContext, MemoryHost};
-use pvm_runtime::{sandbox, PvmInterpreter};
+use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
 use sha2::{Digest, Sha256};
 
 use crate::receipt::Receipt;
@@ -118,22 +117,21 @@ fn local_tx_hash(code: &[u8], input: &[u8], sender: &[u8], height: u64) -> [u8; 
     h.finalize().into()
 }
 
-/// Executes on a thread with the interpreter's stack size, reverting state and
-/// events when the call fails.
-fn run_on_vm_thread(code: Vec<u8>, input: Vec<u8>, context: HostContext, gas_limit: u64) -> Result<Receipt, String> {
-    let worker = std::thread::Builder::new()
-        .name("pvm-vm".into())
-        .stack_size(sandbox::STACK_SIZE)
-        .spawn(move || {
-            let mut vm = PvmInterpreter::new();
-            let mut host = MemoryHost::new(context, gas_limit);
-            let execution = vm.execute(&mut host, &code, &input);
-            let gas_used = host.gas_used();
-            let (_state, events) = host.into_parts();
-            Receipt::new(execution, gas_used, events)
-        })
-        .map_err(|e| format!("cannot start the interpreter thread: {e}"))?;
-    worker
-        .join()
-        .map_err(|_| "the interpreter crashed (this is a bug in pvm)".to_owned())
+/// Executes on a thread with the interpreter's stack size; state and events
+/// of a failed call are dropped with the host.
+fn run_on_vm_thread(
+    code: Vec<u8>,
+    input: Vec<u8>,
+    context: HostContext,
+    gas_limit: u64,
+) -> Result<Receipt, String> {
+    on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::new();
+        let mut host = MemoryHost::new(context, gas_limit);
+        let execution = vm.execute(&mut host, &code, &input);
+        let gas_used = host.gas_used();
+        let (_state, events) = host.into_parts();
+        Receipt::new(execution, gas_used, events)
+    })
+    .map_err(|e| format!("the interpreter crashed (a bug in pvm): {e}"))
 }

@@ -23,7 +23,7 @@ use pvm_gas::{GasSchedule, HostCall};
 use pvm_host::{HostError, HostErrorKind};
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyByteArray, PyBytes, PyInt, PyStr, PyTypeRef};
 use rustpython_vm::types::PyTypeFlags;
-use rustpython_vm::{PyObjectRef, VirtualMachine};
+use rustpython_vm::{AsObject, PyObjectRef, VirtualMachine};
 
 pub(crate) use pvm_host_module::module_def;
 
@@ -60,10 +60,11 @@ impl HostExceptions {
                         (kind, ty)
                     })
                     .collect::<Vec<_>>();
+                let immutable = PyTypeFlags::from_bits_retain(1 << PyTypeFlags::IMMUTABLETYPE);
                 for ty in std::iter::once(&base).chain(kinds.iter().map(|(_, t)| t)) {
                     ty.slots
                         .flags
-                        .replace_masked(PyTypeFlags::IMMUTABLETYPE, PyTypeFlags::IMMUTABLETYPE);
+                        .replace_masked(immutable, immutable);
                 }
                 HostExceptions { base, kinds }
             })

@@ -19,6 +19,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 
 use pvm_gas::GasSchedule;
 use pvm_host::{Bytes, HostApi, HostError, HostErrorKind};
@@ -112,6 +113,7 @@ pub struct PvmInterpreter {
     code_cache: HashMap<[u8; 32], PyRef<PyCode>>,
     schedule: GasSchedule,
     calls: u64,
+    poisoned: bool,
 }
 
 impl Default for PvmInterpreter {
@@ -136,6 +138,7 @@ impl PvmInterpreter {
             code_cache: HashMap::new(),
             schedule: GasSchedule::V1,
             calls: 0,
+            poisoned: false,
         }
     }
 
@@ -144,8 +147,17 @@ impl PvmInterpreter {
         self.calls
     }
 
+    /// Whether a panic inside the interpreter has made it unusable; the next
+    /// call rebuilds it.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
     /// Runs `code`'s `main(input)` against `host`.
     pub fn execute(&mut self, host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Execution {
+        if self.poisoned {
+            *self = Self::new();
+        }
         self.calls += 1;
         if let Err(e) = host.charge_gas(self.schedule.intrinsic(code.len(), input.len())) {
             return Execution {
@@ -164,16 +176,31 @@ impl PvmInterpreter {
         };
         let interp = &self.interp;
         let pristine = &self.pristine;
-        let (result, record) = binding::with_host(host, || {
-            interp.enter(|vm| {
-                let r = run_main(vm, code_obj, input);
-                // Restoring cannot fail for well-formed dicts; if it ever does, the
-                // interpreter is unusable and must not serve another call.
-                vm.expect_pyresult(pristine.restore(vm).map(|_| ()), "restoring shared objects");
-                r
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+            binding::with_host(host, || {
+                interp.enter(|vm| {
+                    let r = run_main(vm, code_obj, input);
+                    // Restoring cannot fail for plain dicts; if it ever does, the
+                    // interpreter must not serve another call: panic, and poison it.
+                    vm.expect_pyresult(pristine.restore(vm).map(|_| ()), "restoring shared objects");
+                    r
+                })
             })
-        });
-        finish(result, record)
+        }));
+        match outcome {
+            Ok((result, record)) => finish(result, record),
+            Err(payload) => {
+                self.poisoned = true;
+                Execution {
+                    result: Err(ExecError {
+                        kind: ErrorKind::Host(HostErrorKind::Internal),
+                        message: format!("Internal: the interpreter panicked: {}", panic_message(&*payload)),
+                        line: None,
+                    }),
+                    logs: Vec::new(),
+                }
+            }
+        }
     }
 
     /// The compiled module for `code`, from the cache or freshly compiled.
@@ -229,6 +256,21 @@ fn run_main(vm: &VirtualMachine, code: PyRef<PyCode>, input: &[u8]) -> Result<By
     globals
         .set_item("__builtins__", vm.builtins.clone().into(), vm)
         .map_err(to_err)?;
+    let result = run_module_and_main(vm, code, &globals, input);
+    // Globals and the functions in them form a cycle that reference counting
+    // cannot free; break it now, inside the call, so finalizers run metered and
+    // logged as part of this transaction and nothing outlives it.
+    globals.clear();
+    result
+}
+
+fn run_module_and_main(
+    vm: &VirtualMachine,
+    code: PyRef<PyCode>,
+    globals: &rustpython_vm::builtins::PyDictRef,
+    input: &[u8],
+) -> Result<Bytes, ExecError> {
+    let to_err = |exc: PyBaseExceptionRef| exception_to_error(vm, &exc);
     let scope = Scope::with_builtins(None, globals.clone(), vm);
     vm.run_code_obj(code, scope).map_err(to_err)?;
     let main = globals
@@ -300,7 +342,7 @@ fn contract_line(exc: &PyBaseExceptionRef) -> Option<u32> {
     let mut tb = exc.__traceback__();
     let mut line = None;
     while let Some(t) = tb {
-        if t.frame.code.source_path().as_str() == CONTRACT_FILENAME {
+        if t.frame.f_code().source_path().as_str() == CONTRACT_FILENAME {
             line = u32::try_from(t.lineno.get()).ok();
         }
         tb = t.next.lock().clone();
@@ -340,4 +382,29 @@ pub fn execute_tx(host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Result<B
         let vm = slot.get_or_insert_with(PvmInterpreter::new);
         vm.execute(host, code, input).result
     })
+}
+
+/// Runs `f` on a new thread with the stack an interpreter needs
+/// ([`sandbox::STACK_SIZE`]) and returns its result; a panic in `f` is
+/// returned as `Err` with its message.
+pub fn on_interpreter_thread<R, F>(f: F) -> Result<R, String>
+where
+    R: Send + 'static,
+    F: FnOnce() -> R + Send + 'static,
+{
+    let handle = std::thread::Builder::new()
+        .name("pvm-interpreter".into())
+        .stack_size(sandbox::STACK_SIZE)
+        .spawn(f)
+        .map_err(|e| format!("cannot start an interpreter thread: {e}"))?;
+    handle.join().map_err(|p| panic_message(&*p))
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned())
 }

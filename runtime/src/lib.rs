@@ -13,4 +13,6 @@ pub mod interpreter;
 pub mod pristine;
 pub mod sandbox;
 
-pub use interpreter::{execute_tx, ErrorKind, ExecError, Execution, PvmInterpreter};
+pub use interpreter::{
+    execute_tx, on_interpreter_thread, ErrorKind, ExecError, Execution, PvmInterpreter,
+};

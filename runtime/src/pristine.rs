@@ -11,7 +11,7 @@
 //! immutable, so types need no snapshot.
 
 use rustpython_vm::builtins::PyDictRef;
-use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
 
 /// Snapshots of shared dicts, restored after every call.
 pub struct Pristine {

@@ -119,12 +119,9 @@ pub fn settings() -> Settings {
 
 /// A fresh, not yet hardened interpreter with `pvm_host` registered.
 pub fn new_interpreter() -> Interpreter {
-    Interpreter::builder(settings())
-        .init_hook(|vm| {
-            let def = host_module::module_def(&vm.ctx);
-            vm.add_native_module(def.name.as_str(), def)
-        })
-        .build()
+    let builder = Interpreter::builder(settings());
+    let def = host_module::module_def(&builder.ctx);
+    builder.add_native_module(def).build()
 }
 
 /// The modules a hardened interpreter hands out, by name.
@@ -156,6 +153,10 @@ pub fn harden(vm: &VirtualMachine) -> PyResult<Allowed> {
     builtins.set_item("__import__", import_fn.into(), vm)?;
     let print_fn = vm.new_function("print", logged_print);
     builtins.set_item("print", print_fn.into(), vm)?;
+    // Exceptions nobody can catch (raised in `__del__`, ...) go to the debug
+    // log; the default hook would write to the node's stdout.
+    let hook = vm.new_function("unraisablehook", logged_unraisable);
+    vm.sys_module.set_attr("unraisablehook", hook, vm)?;
 
     for (type_name, attr) in REMOVED_ATTRIBUTES {
         let ty = builtin_type(vm, type_name);
@@ -253,9 +254,10 @@ fn logged_print(args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
         }
     };
     for key in args.kwargs.keys() {
-        if !matches!(key.as_str(), "sep" | "end" | "file" | "flush") {
+        if !matches!(key.as_str(), Ok("sep" | "end" | "file" | "flush")) {
             return Err(vm.new_type_error(format!(
-                "'{key}' is an invalid keyword argument for print()"
+                "'{}' is an invalid keyword argument for print()",
+                key.as_str().unwrap_or("?")
             )));
         }
     }
@@ -277,6 +279,30 @@ fn logged_print(args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
     let cost = pvm_gas::GasSchedule::V1.host_call(pvm_gas::HostCall::Log, text.len());
     binding::host_call(|h| h.charge_gas(cost)).map_err(|e| host_module::host_error_to_py(vm, e))?;
     binding::with_record(|r| append_log(r, &text));
+    Ok(())
+}
+
+/// `sys.unraisablehook(args)` into the debug log, as CPython would print it.
+fn logged_unraisable(args: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    let text = |name: &'static str| -> String {
+        args.get_attr(name, vm)
+            .ok()
+            .filter(|v| !vm.is_none(v))
+            .and_then(|v| v.str(vm).ok())
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let class = args
+        .get_attr("exc_type", vm)
+        .ok()
+        .and_then(|t| t.get_attr("__name__", vm).ok())
+        .and_then(|n| n.str(vm).ok())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "Exception".to_owned());
+    let msg = text("err_msg");
+    let head = if msg.is_empty() { "Exception ignored in".to_owned() } else { msg };
+    let line = format!("{head}: {}: {}\n", class, text("exc_value"));
+    binding::with_record(|r| append_log(r, &line));
     Ok(())
 }
 

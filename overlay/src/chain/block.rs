@@ -71,7 +71,10 @@ pub struct BlockView {
 
 impl CommittedView for BlockView {
     fn get(&self, key: &StateKey) -> Result<Option<Vec<u8>>, OverlayError> {
-        let committed = self.committed.read().expect("committed state lock poisoned");
+        let committed = self
+            .committed
+            .read()
+            .expect("committed state lock poisoned");
         if !self.lineage.is_current(committed.tip.map(|tip| tip.digest)) {
             return Err(OverlayError::StaleView);
         }
@@ -106,7 +109,12 @@ impl BlockExecution {
     }
 
     /// The overlay transactions run on.
-    pub const fn overlay(&mut self) -> &mut StateOverlay<BlockView> {
+    pub const fn overlay(&self) -> &StateOverlay<BlockView> {
+        &self.overlay
+    }
+
+    /// The overlay transactions run on, for writing.
+    pub const fn overlay_mut(&mut self) -> &mut StateOverlay<BlockView> {
         &mut self.overlay
     }
 

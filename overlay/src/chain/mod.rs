@@ -76,7 +76,7 @@
 //!     let key = StateKey::new([1; 32], b"counter".to_vec());
 //!
 //!     let mut block = chain.execute_block(None, 1, [0xaa; 32]).unwrap();
-//!     block.overlay().set(key.clone(), b"1".to_vec()).unwrap();
+//!     block.overlay_mut().set(key.clone(), b"1".to_vec()).unwrap();
 //!     block.push_receipt(Receipt::success([0x11; 32], 100, vec![], vec![]));
 //!     let pending = chain.merkleize(block).await.unwrap();
 //!     let info = chain.finalize(&pending).await.unwrap();
@@ -97,7 +97,7 @@ use crate::{
     receipt::{Receipt, ReceiptLimits},
 };
 use block::{Lineage, Node};
-use commonware_codec::{Encode as _, ReadExt as _};
+use commonware_codec::{Encode as _, ReadExt as _, Write as _};
 use commonware_cryptography::{sha256, Hasher as _, Sha256};
 use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, Spawner};
@@ -307,8 +307,14 @@ pub struct ChainState<E: Context + Spawner> {
     db: Option<StateDb<E>>,
     receipts: ReceiptStore<E>,
     committed: Arc<RwLock<Committed>>,
+    /// Blocks finalized by this handle, by height (so finalizing an ancestor that a
+    /// descendant's finalization already committed is recognised), most recent only.
+    finalized: BTreeMap<u64, BlockInfo>,
     limits: Limits,
 }
+
+/// How many finalized blocks [ChainState] remembers for idempotent finalization.
+const FINALIZED_MEMORY: usize = 256;
 
 impl<E: Context + Spawner> ChainState<E> {
     /// Opens (or creates) the chain state, recovering to the last committed block.
@@ -375,14 +381,13 @@ impl<E: Context + Spawner> ChainState<E> {
                 receipts_end,
                 values,
             })),
+            finalized: tip.map(|tip| (tip.height, tip)).into_iter().collect(),
             limits: config.limits,
         })
     }
 
     /// Rebuilds the committed key/value map by replaying the active suffix of the log.
-    async fn replay_state(
-        db: &StateDb<E>,
-    ) -> Result<BTreeMap<StateKey, Vec<u8>>, ChainError> {
+    async fn replay_state(db: &StateDb<E>) -> Result<BTreeMap<StateKey, Vec<u8>>, ChainError> {
         let mut values = BTreeMap::new();
         let mut hashed: BTreeMap<sha256::Digest, StateKey> = BTreeMap::new();
         let end = db.bounds().end;
@@ -510,25 +515,21 @@ impl<E: Context + Spawner> ChainState<E> {
         let lineage = overlay.view().lineage.clone();
         let view = overlay.view().clone();
         let changes = overlay.into_changes()?;
-        let mut batch = parent_batch.new_batch::<Sha256>();
-        let mut writes = BTreeMap::new();
-        for (key, value) in changes.writes {
-            match &value {
-                Some(value) => {
-                    batch = batch.write(
-                        sha256::Digest(state_key_hash(&key)),
-                        Some(encode_entry(&key, value)),
-                    );
-                }
-                None => {
-                    // Deleting a key the parent does not hold is a no-op.
-                    if view.get(&key)?.is_none() {
-                        continue;
-                    }
-                    batch = batch.write(sha256::Digest(state_key_hash(&key)), None);
-                }
+        let mut writes = changes.writes;
+        // Deleting a key the parent does not hold is a no-op: leave it out of the batch.
+        let mut absent = Vec::new();
+        for (key, value) in &writes {
+            if value.is_none() && view.get(key)?.is_none() {
+                absent.push(key.clone());
             }
-            writes.insert(key, value);
+        }
+        for key in &absent {
+            writes.remove(key);
+        }
+        let mut batch = parent_batch.new_batch::<Sha256>();
+        for (key, value) in &writes {
+            let hash = sha256::Digest(state_key_hash(key));
+            batch = batch.write(hash, value.as_ref().map(|value| encode_entry(key, value)));
         }
         let receipts_end = parent_receipts_end + receipts.len() as u64;
         let meta = BlockMeta {
@@ -558,15 +559,16 @@ impl<E: Context + Spawner> ChainState<E> {
     /// Commits `block` (and its unfinalized ancestors) durably: receipts, state and metadata.
     pub async fn finalize(&mut self, block: &PendingBlock) -> Result<BlockInfo, ChainError> {
         let tip = self.last_committed();
-        if tip.map(|tip| tip.digest) == Some(block.node.info.digest) {
+        if self.finalized.get(&block.node.info.height) == Some(&block.node.info) {
             return Ok(block.node.info);
         }
-        let lineage = block
-            .lineage
-            .rebase(tip.map(|tip| tip.digest))
-            .ok_or(ChainError::StaleBlock {
-                height: block.node.info.height,
-            })?;
+        let lineage =
+            block
+                .lineage
+                .rebase(tip.map(|tip| tip.digest))
+                .ok_or(ChainError::StaleBlock {
+                    height: block.node.info.height,
+                })?;
         let db = self.db.take().ok_or(ChainError::Closed)?;
         if db.validate_batch(&block.node.batch).is_err() {
             self.db = Some(db);
@@ -579,10 +581,14 @@ impl<E: Context + Spawner> ChainState<E> {
         nodes.push(block.node.clone());
 
         // (1) Receipts, durable before the state commit that references them.
-        for node in &nodes {
-            self.receipts.append(node.info.height, &node.receipts).await?;
+        if nodes.iter().any(|node| !node.receipts.is_empty()) {
+            for node in &nodes {
+                self.receipts
+                    .append(node.info.height, &node.receipts)
+                    .await?;
+            }
+            self.receipts.sync().await?;
         }
-        self.receipts.sync().await?;
 
         // (2) State and metadata, atomically.
         let (db, _) = db.apply_batch(block.node.batch.clone()).await?;
@@ -590,7 +596,10 @@ impl<E: Context + Spawner> ChainState<E> {
         self.db = Some(db);
 
         // (3) The in-memory mirror.
-        let mut committed = self.committed.write().expect("committed state lock poisoned");
+        let mut committed = self
+            .committed
+            .write()
+            .expect("committed state lock poisoned");
         for node in &nodes {
             for (key, value) in &node.writes {
                 match value {
@@ -604,22 +613,30 @@ impl<E: Context + Spawner> ChainState<E> {
             }
             committed.tip = Some(node.info);
             committed.receipts_end = node.receipts_end;
+            self.finalized.insert(node.info.height, node.info);
+        }
+        drop(committed);
+        while self.finalized.len() > FINALIZED_MEMORY {
+            self.finalized.pop_first();
         }
         Ok(block.node.info)
     }
 
     /// The committed receipt of `tx_hash` and the height of its block.
     pub async fn receipt(&self, tx_hash: &[u8; 32]) -> Result<Option<(u64, Receipt)>, ChainError> {
+        self.db()?;
         Ok(self.receipts.get(tx_hash).await?)
     }
 
     /// The committed receipts of the block at `height`, in transaction order.
     pub async fn receipts_at(&self, height: u64) -> Result<Vec<Receipt>, ChainError> {
+        self.db()?;
         Ok(self.receipts.at_height(height).await?)
     }
 
     /// Number of committed receipts.
     pub fn receipt_count(&self) -> Result<u64, ChainError> {
+        self.db()?;
         Ok(self.receipts.size()?)
     }
 
@@ -646,6 +663,113 @@ impl<E: Context + Spawner> ChainState<E> {
     }
 
     fn committed(&self) -> std::sync::RwLockReadGuard<'_, Committed> {
-        self.committed.read().expect("committed state lock poisoned")
+        self.committed
+            .read()
+            .expect("committed state lock poisoned")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
+
+    fn block(
+        chain: &ChainState<deterministic::Context>,
+        height: u64,
+        receipts: u8,
+    ) -> BlockExecution {
+        let mut block = chain
+            .execute_block(None, height, [height as u8; 32])
+            .unwrap();
+        let key = StateKey::new([1; 32], height.to_be_bytes().to_vec());
+        block.overlay_mut().set(key, vec![height as u8]).unwrap();
+        for i in 0..receipts {
+            block.push_receipt(Receipt::success(
+                [height as u8 * 16 + i; 32],
+                1,
+                vec![],
+                vec![],
+            ));
+        }
+        block
+    }
+
+    /// Crash after the receipts were synced but before the state commit: the receipts are
+    /// rolled back on open, and finalizing the block again stores them exactly once.
+    #[test]
+    fn crash_between_receipts_and_state_commit() {
+        let executor = deterministic::Runner::seeded(7);
+        let (info1, checkpoint) = executor.start_and_recover(|context| async move {
+            let mut chain = ChainState::open(context.child("a"), ChainConfig::new("rw"))
+                .await
+                .unwrap();
+            let one = chain.merkleize(block(&chain, 1, 2)).await.unwrap();
+            let info1 = chain.finalize(&one).await.unwrap();
+            let two = chain.merkleize(block(&chain, 2, 3)).await.unwrap();
+            chain.receipts.append(2, two.receipts()).await.unwrap();
+            chain.receipts.sync().await.unwrap();
+            assert_eq!(chain.receipt_count().unwrap(), 5);
+            info1
+        });
+        deterministic::Runner::from(checkpoint).start(|context| async move {
+            let mut chain = ChainState::open(context.child("b"), ChainConfig::new("rw"))
+                .await
+                .unwrap();
+            assert_eq!(chain.last_committed(), Some(info1));
+            assert_eq!(chain.receipt_count().unwrap(), 2);
+            assert!(chain.receipts_at(2).await.unwrap().is_empty());
+            assert!(chain.receipt(&[32; 32]).await.unwrap().is_none());
+            let two = chain.merkleize(block(&chain, 2, 3)).await.unwrap();
+            chain.finalize(&two).await.unwrap();
+            assert_eq!(chain.receipt_count().unwrap(), 5);
+            assert_eq!(chain.receipts_at(2).await.unwrap().len(), 3);
+            assert_eq!(chain.receipts_at(1).await.unwrap().len(), 2);
+        });
+    }
+
+    /// Crash after the QMDB batch was applied but before it was committed: the block is gone.
+    #[test]
+    fn crash_between_apply_and_commit() {
+        let executor = deterministic::Runner::seeded(8);
+        let (info1, checkpoint) = executor.start_and_recover(|context| async move {
+            let mut chain = ChainState::open(context.child("a"), ChainConfig::new("ac"))
+                .await
+                .unwrap();
+            let one = chain.merkleize(block(&chain, 1, 1)).await.unwrap();
+            let info1 = chain.finalize(&one).await.unwrap();
+            let two = chain.merkleize(block(&chain, 2, 1)).await.unwrap();
+            chain.receipts.append(2, two.receipts()).await.unwrap();
+            chain.receipts.sync().await.unwrap();
+            let db = chain.db.take().unwrap();
+            let (db, _) = db.apply_batch(two.node.batch.clone()).await.unwrap();
+            assert_eq!(db.root().0, two.state_root());
+            info1
+        });
+        deterministic::Runner::from(checkpoint).start(|context| async move {
+            let chain = ChainState::open(context.child("b"), ChainConfig::new("ac"))
+                .await
+                .unwrap();
+            assert_eq!(chain.last_committed(), Some(info1));
+            assert_eq!(chain.state_root().unwrap(), info1.state_root);
+            assert_eq!(chain.committed_state().len(), 1);
+            assert_eq!(chain.receipt_count().unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn entry_and_meta_roundtrip() {
+        let key = StateKey::new([3; 32], b"key".to_vec());
+        let entry = encode_entry(&key, b"value");
+        assert_eq!(decode_entry(&entry).unwrap(), (key, b"value".to_vec()));
+        assert!(decode_entry(&entry[..33]).is_err());
+        let meta = BlockMeta {
+            height: 9,
+            digest: [4; 32],
+            receipts_end: 77,
+            receipts_digest: [5; 32],
+        };
+        assert_eq!(BlockMeta::decode(&meta.encode()).unwrap(), meta);
+        assert!(BlockMeta::decode(&meta.encode()[1..]).is_err());
     }
 }

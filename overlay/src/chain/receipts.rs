@@ -76,7 +76,8 @@ impl<E: Context> ReceiptStore<E> {
             write_buffer: NZUsize!(64 * 1024),
             replay_buffer: NZUsize!(64 * 1024),
         };
-        let mut journal = variable::Journal::init(context, config).await?;
+        let mut journal: variable::Journal<E, StoredReceipt> =
+            variable::Journal::init(context, config).await?;
         let size = journal.size();
         if size < committed_end {
             return Err(JournalError::Corruption(format!(
@@ -110,9 +111,9 @@ impl<E: Context> ReceiptStore<E> {
     }
 
     fn journal(&self) -> Result<&variable::Journal<E, StoredReceipt>, JournalError> {
-        self.journal
-            .as_ref()
-            .ok_or_else(|| JournalError::Corruption("receipt journal lost by an earlier error".into()))
+        self.journal.as_ref().ok_or_else(|| {
+            JournalError::Corruption("receipt journal lost by an earlier error".into())
+        })
     }
 
     /// Number of receipts stored.
