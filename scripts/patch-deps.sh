@@ -23,7 +23,7 @@ if [[ -f "$STAMP" && "$(cat "$STAMP")" == "$want_stamp" ]]; then
 fi
 
 CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
-find_crate() { find "$CARGO_HOME/registry/cache" -name "$CRATE-$VERSION.crate" 2>/dev/null | head -n1; }
+find_crate() { find "$CARGO_HOME/registry/cache" -name "$CRATE-$VERSION.crate" 2>/dev/null | head -n1 || true; }
 
 crate_file="$(find_crate)"
 if [[ -z "$crate_file" ]]; then

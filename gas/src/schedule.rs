@@ -1,14 +1,22 @@
-//! The gas schedule: every cost is a named constant here, with the per-byte
-//! formulas next to them, so a price is changed in exactly one place.
+//! The gas schedule: every price is a named constant here, with the formulas for
+//! dynamic costs next to them, so a price changes in exactly one place.
 //!
-//! Costs are charged *before* the work they pay for (as wasmi charges fuel), so
-//! a transaction that cannot pay for a host call does none of it.
+//! One unit of gas is meant to buy about one nanosecond of interpreter time on
+//! the reference machine (the calibration benchmark in `runtime/benches/` checks
+//! how close each kind of work comes). Costs are charged *before* the work they
+//! pay for (as wasmi charges fuel), so a transaction that cannot pay for
+//! something does none of it.
 //!
 //! | what | cost |
 //! |---|---|
 //! | every transaction | [`TX_BASE`] |
 //! | code, per byte (compile or cache lookup) | [`CODE_PER_BYTE`] |
 //! | input, per byte | [`INPUT_PER_BYTE`] |
+//! | each instruction (per-opcode metering) | its [`OpcodeCosts`] class price |
+//! | each function entry / loop back-edge (coarse metering) | [`COARSE_CALL`] / [`COARSE_LOOP`] |
+//! | bulk work: bytes written, copied, scanned or hashed | [`PER_KIB`] per KiB |
+//! | bulk work: elements visited by a native loop | [`PER_ELEMENT`] each |
+//! | big-integer multiply/divide | [`PER_64_WORD_OPS`] per 64 word steps (see below) |
 //! | `get_state` | [`GET_STATE_BASE`] + [`STATE_READ_PER_BYTE`] x (key + value) |
 //! | `set_state` | [`SET_STATE_BASE`] + [`STATE_WRITE_PER_BYTE`] x (key + value) |
 //! | `delete_state` | [`DELETE_STATE_BASE`] + [`STATE_WRITE_PER_BYTE`] x key |
@@ -17,12 +25,30 @@
 //! | `context`, `gas_left`, `charge_gas` | [`CHEAP_CALL`] |
 //! | `print`, per byte logged | [`LOG_PER_BYTE`] |
 //!
+//! Big-integer work is counted in word steps (a word is 64 bits): multiplying
+//! `a`-word and `b`-word numbers takes `a * b` steps while the smaller has at
+//! most 64 words and `8 * n * log2(n)` steps (`n = a + b`) beyond, the bound of
+//! the sub-quadratic algorithms; dividing takes `(a - b + 1) * b`; `x ** e`
+//! costs two multiplications at the result's size; `pow(x, e, m)` two modular
+//! products per bit of `e`; decimal conversion a multiplication at the number's
+//! size. Bytes created by bulk work also count against the transaction's memory
+//! limit, which the runtime enforces separately.
+//!
+//! A chain fixes its schedule at genesis; `config/gas.toml` holds the same
+//! numbers, and [`GasSchedule::from_toml`] loads such a file, refusing unknown
+//! or missing keys.
+//!
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V1;
+//! let s = GasSchedule::V2;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
+//! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
+//! assert_eq!(same, s);
 //! ```
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 /// Charged once per transaction, before anything runs.
 pub const TX_BASE: u64 = 1_000;
@@ -51,6 +77,81 @@ pub const EVENT_PER_BYTE: u64 = 8;
 /// Per byte written to the debug log by `print`.
 pub const LOG_PER_BYTE: u64 = 1;
 
+/// Per KiB of memory a bulk operation writes, copies, scans or hashes.
+pub const PER_KIB: u64 = 256;
+/// Per element a native loop visits (iteration step, comparison, hash probe, sort step).
+pub const PER_ELEMENT: u64 = 12;
+/// Per 64 word steps of big-integer multiplication or division.
+pub const PER_64_WORD_OPS: u64 = 48;
+
+/// Coarse metering: per function entry or generator resume.
+pub const COARSE_CALL: u64 = 400;
+/// Coarse metering: per loop back-edge.
+pub const COARSE_LOOP: u64 = 120;
+
+/// Price per instruction of each opcode class (per-opcode metering).
+pub const OPCODES: OpcodeCosts = OpcodeCosts {
+    stack: 6,
+    name: 14,
+    attribute: 24,
+    operator: 20,
+    build: 30,
+    call: 70,
+    flow: 10,
+    exception: 60,
+    generator: 40,
+    import: 300,
+    matching: 40,
+};
+
+/// Price per instruction of each class of opcodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpcodeCosts {
+    /// Stack shuffles, constants, fast locals.
+    pub stack: u32,
+    /// Global, name and closure-cell lookups and stores.
+    pub name: u32,
+    /// Attribute lookups, stores and deletes.
+    pub attribute: u32,
+    /// Unary, binary, comparison, containment and subscript operators.
+    pub operator: u32,
+    /// Building and unpacking containers, string formatting.
+    pub build: u32,
+    /// Calls, returns, function and class creation.
+    pub call: u32,
+    /// Jumps, loop iteration, iterator setup.
+    pub flow: u32,
+    /// Raising, catching and `with` handling.
+    pub exception: u32,
+    /// Generators, coroutines and `yield`.
+    pub generator: u32,
+    /// `import` statements.
+    pub import: u32,
+    /// `match` statement checks.
+    pub matching: u32,
+}
+
+impl OpcodeCosts {
+    /// The prices in the interpreter's class order (stack, name, attribute,
+    /// operator, build, call, flow, exception, generator, import, match).
+    pub fn as_array(&self) -> [u32; 11] {
+        [
+            self.stack,
+            self.name,
+            self.attribute,
+            self.operator,
+            self.build,
+            self.call,
+            self.flow,
+            self.exception,
+            self.generator,
+            self.import,
+            self.matching,
+        ]
+    }
+}
+
 /// A host call, for pricing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostCall {
@@ -71,7 +172,8 @@ pub enum HostCall {
 }
 
 /// A versioned table of costs. A chain fixes its version at genesis.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct GasSchedule {
     /// Version of the schedule; changes whenever any price changes.
     pub version: u32,
@@ -101,12 +203,40 @@ pub struct GasSchedule {
     pub event_per_byte: u64,
     /// See [`LOG_PER_BYTE`].
     pub log_per_byte: u64,
+    /// See [`PER_KIB`].
+    pub per_kib: u64,
+    /// See [`PER_ELEMENT`].
+    pub per_element: u64,
+    /// See [`PER_64_WORD_OPS`].
+    pub per_64_word_ops: u64,
+    /// See [`COARSE_CALL`].
+    pub coarse_call: u64,
+    /// See [`COARSE_LOOP`].
+    pub coarse_loop: u64,
+    /// See [`OPCODES`].
+    pub opcodes: OpcodeCosts,
+}
+
+/// Why a gas schedule file was refused.
+#[derive(Debug, Error)]
+pub enum ScheduleError {
+    /// The file is not valid TOML for a schedule (unknown or missing key, bad value).
+    #[error("invalid gas schedule: {0}")]
+    Parse(#[from] toml::de::Error),
+    /// The version is not one this build knows.
+    #[error("gas schedule version {found} is not supported (this build knows version {known})")]
+    Version {
+        /// Version in the file.
+        found: u32,
+        /// The version this build implements.
+        known: u32,
+    },
 }
 
 impl GasSchedule {
-    /// Version 1: coarse gas, charged per host call and per byte.
-    pub const V1: GasSchedule = GasSchedule {
-        version: 1,
+    /// Version 2: per-opcode prices, priced bulk work, host calls per call and per byte.
+    pub const V2: GasSchedule = GasSchedule {
+        version: 2,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         input_per_byte: INPUT_PER_BYTE,
@@ -120,7 +250,30 @@ impl GasSchedule {
         state_write_per_byte: STATE_WRITE_PER_BYTE,
         event_per_byte: EVENT_PER_BYTE,
         log_per_byte: LOG_PER_BYTE,
+        per_kib: PER_KIB,
+        per_element: PER_ELEMENT,
+        per_64_word_ops: PER_64_WORD_OPS,
+        coarse_call: COARSE_CALL,
+        coarse_loop: COARSE_LOOP,
+        opcodes: OPCODES,
     };
+
+    /// Loads a schedule from TOML text; every key must be present, none unknown.
+    pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
+        let schedule: GasSchedule = toml::from_str(text)?;
+        if schedule.version != Self::V2.version {
+            return Err(ScheduleError::Version {
+                found: schedule.version,
+                known: Self::V2.version,
+            });
+        }
+        Ok(schedule)
+    }
+
+    /// The schedule as TOML text that [`GasSchedule::from_toml`] reads back.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("a schedule always serializes")
+    }
 
     /// Gas for starting a transaction with this much code and input.
     pub fn intrinsic(&self, code_len: usize, input_len: usize) -> u64 {
@@ -146,7 +299,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V1
+        Self::V2
     }
 }
 
@@ -160,10 +313,36 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V1;
+        let s = GasSchedule::V2;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
         assert_eq!(s.intrinsic(10, 5), TX_BASE + 10 + 5);
+    }
+
+    #[test]
+    fn toml_round_trips_and_refuses_bad_files() {
+        let text = GasSchedule::V2.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V2);
+
+        let unknown = format!("{text}\nsurprise = 1\n");
+        let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
+        assert!(err.contains("surprise"), "{err}");
+
+        let missing = text.replace("per_kib = 256\n", "");
+        let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
+        assert!(err.contains("per_kib"), "{err}");
+
+        let old = text.replace("version = 2", "version = 1");
+        assert!(matches!(
+            GasSchedule::from_toml(&old),
+            Err(ScheduleError::Version { found: 1, known: 2 })
+        ));
+    }
+
+    #[test]
+    fn shipped_config_matches_the_constants() {
+        let text = include_str!("../../config/gas.toml");
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V2);
     }
 }

@@ -1,24 +1,49 @@
-//! The `pvm` binary: `pvm run` executes one contract call locally.
+//! The `pvm` binary.
 //!
-//! Exit codes: 0 when the contract succeeded, 1 when it failed (the receipt
-//! says why), 2 for usage or I/O errors.
+//! | command | what it does |
+//! |---|---|
+//! | `pvm run <FILE>` | executes a contract's `main(input)` once and prints the receipt; `--state <DIR>` keeps its state between runs |
+//! | `pvm tx deploy <FILE>` / `pvm tx call <ADDR>` | prints a signed transaction as hex (a deploy prints the new address on stderr) |
+//! | `pvm block <TXFILE>` | executes the file's transactions (one hex per line) as one block |
+//! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
+//!
+//! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
+//! I/O, configuration or invalid-block errors.
 
-use std::path::PathBuf;
+use std::{
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
 
-use clap::{Parser, Subcommand};
-use pvm_host::{HostContext, MemoryHost};
-use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
-use sha2::{Digest, Sha256};
+use clap::{Args, Parser, Subcommand};
+use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _};
+use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
+use pvm_alto::{AltoHost, RandomnessSeed};
+use pvm_host::{Bytes, HostContext, MemoryHost};
+use pvm_overlay::{ChainConfig, ChainState, Receipt, TxStatus};
+use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfig};
+use serde_json::{json, Value};
 
-use crate::receipt::Receipt;
+use crate::{
+    config::PvmConfig,
+    node::{local_block, NodeError, PvmNode},
+    pvm_tx::PVM_TX_KIND,
+    receipt::RunReceipt,
+    telemetry,
+    tx::{Action, Transaction},
+};
 
-/// Exit code for a failed contract.
+/// Exit code for a failed contract or transaction.
 pub const EXIT_FAILURE: i32 = 1;
-/// Exit code for usage and I/O errors.
+/// Exit code for usage, I/O, configuration and invalid-block errors.
 pub const EXIT_USAGE: i32 = 2;
 
-/// Default gas limit of `pvm run`.
+/// Default gas limit of `pvm run` and of transactions built by `pvm tx`.
 pub const DEFAULT_GAS_LIMIT: u64 = 10_000_000;
+
+/// The token contract the demo deploys.
+const DEMO_TOKEN: &[u8] = include_bytes!("../../integration/contracts/token.py");
 
 #[derive(Parser, Debug)]
 #[command(name = "pvm", version, about = "Run Python smart contracts on PVM")]
@@ -31,9 +56,16 @@ struct Cli {
 enum Command {
     /// Execute a contract's main(input) once and print the receipt.
     Run(RunArgs),
+    /// Build a signed transaction and print it as hex.
+    #[command(subcommand)]
+    Tx(TxCommand),
+    /// Execute a file of transactions (one hex per line) as one block.
+    Block(BlockArgs),
+    /// Deploy the token example and run signed transfers through the node.
+    Demo(DemoArgs),
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(Args, Debug)]
 struct RunArgs {
     /// Contract source file (Python).
     file: PathBuf,
@@ -49,12 +81,99 @@ struct RunArgs {
     /// Sender address as hex.
     #[arg(long, default_value = "")]
     sender: String,
-    /// Block height seen by the contract.
+    /// Block height seen by the contract (without --state).
     #[arg(long, default_value_t = 1)]
     height: u64,
+    /// Keep the contract's state in this directory (a Commonware QMDB) across runs.
+    #[arg(long)]
+    state: Option<PathBuf>,
     /// Print the receipt as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum TxCommand {
+    /// A transaction deploying FILE (the contract address goes to stderr).
+    Deploy {
+        /// Contract source file (Python).
+        file: PathBuf,
+        #[command(flatten)]
+        common: TxArgs,
+    },
+    /// A transaction calling the contract at ADDR_HEX.
+    Call {
+        /// The contract's address, 64 hex digits.
+        addr_hex: String,
+        #[command(flatten)]
+        common: TxArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+struct TxArgs {
+    /// Seed of the signing key (test keys: anyone knowing the seed can sign).
+    #[arg(long)]
+    key_seed: u64,
+    /// The sender's nonce (its number of earlier transactions).
+    #[arg(long)]
+    nonce: u64,
+    /// Input (init input for a deploy) as UTF-8.
+    #[arg(long, default_value = "")]
+    input: String,
+    /// Gas limit of the transaction.
+    #[arg(long, default_value_t = DEFAULT_GAS_LIMIT)]
+    gas_limit: u64,
+}
+
+#[derive(Args, Debug)]
+struct BlockArgs {
+    /// File with one hex-encoded transaction per line (blank lines and # comments skipped).
+    txfile: PathBuf,
+    /// Chain state directory (a fresh temporary one if absent).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Node configuration file (pvm.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct DemoArgs {
+    /// Number of signed token transfers to run.
+    #[arg(long, default_value_t = 10_000)]
+    txs: u64,
+    /// Chain state directory (a fresh temporary one if absent).
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Node configuration file (pvm.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Serve Prometheus metrics at this address while running.
+    #[arg(long)]
+    metrics_addr: Option<SocketAddr>,
+    /// Keep serving metrics this many milliseconds after the demo finishes.
+    #[arg(long, default_value_t = 0)]
+    linger_ms: u64,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A command's failure: what to print on stderr and the exit code.
+struct Failure(i32, String);
+
+impl From<NodeError> for Failure {
+    fn from(e: NodeError) -> Self {
+        Failure(EXIT_USAGE, e.to_string())
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Failure {
+    Failure(EXIT_USAGE, msg.into())
 }
 
 /// Runs the CLI with the process arguments; returns the exit code.
@@ -67,36 +186,63 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match cli.command {
-        Command::Run(args) => match run(args) {
-            Ok(code) => code,
-            Err(msg) => {
-                eprintln!("pvm: {msg}");
-                EXIT_USAGE
-            }
-        },
+    let result = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Tx(cmd) => tx(cmd),
+        Command::Block(args) => block(args),
+        Command::Demo(args) => demo(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(Failure(code, msg)) => {
+            eprintln!("pvm: {msg}");
+            code
+        }
     }
 }
 
-fn run(args: RunArgs) -> Result<i32, String> {
-    let code = std::fs::read(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| usage(format!("cannot read {}: {e}", path.display())))
+}
+
+fn parse_hex(what: &str, text: &str) -> Result<Vec<u8>, Failure> {
+    hex::decode(text.trim().trim_start_matches("0x"))
+        .map_err(|e| usage(format!("{what} is not valid hex: {e}")))
+}
+
+fn load_config(path: Option<&Path>) -> Result<PvmConfig, Failure> {
+    match path {
+        Some(path) => PvmConfig::load(path).map_err(|e| usage(e.to_string())),
+        None => Ok(PvmConfig {
+            enabled: true,
+            ..PvmConfig::default()
+        }),
+    }
+}
+
+// ---- pvm run ----------------------------------------------------------------
+
+fn run(args: RunArgs) -> Result<i32, Failure> {
+    let code = read_file(&args.file)?;
     let input = match (&args.input, &args.input_hex) {
         (Some(t), _) => t.as_bytes().to_vec(),
-        (None, Some(h)) => hex::decode(h.trim_start_matches("0x"))
-            .map_err(|e| format!("--input-hex is not valid hex: {e}"))?,
+        (None, Some(h)) => parse_hex("--input-hex", h)?,
         (None, None) => Vec::new(),
     };
-    let sender = hex::decode(args.sender.trim_start_matches("0x"))
-        .map_err(|e| format!("--sender is not valid hex: {e}"))?;
-    let context = HostContext {
-        block_height: args.height,
-        block_hash: [0; 32],
-        tx_hash: local_tx_hash(&code, &input, &sender, args.height),
-        sender,
-        timestamp_ms: 0,
+    let sender = parse_hex("--sender", &args.sender)?;
+    let receipt = match &args.state {
+        None => {
+            let context = HostContext {
+                block_height: args.height,
+                block_hash: [0; 32],
+                tx_hash: local_tx_hash(&code, &input, &sender, args.height),
+                sender,
+                timestamp_ms: 0,
+            };
+            run_in_memory(code, input, context, args.gas_limit)?
+        }
+        Some(dir) => run_with_state(dir, code, input, sender, args.gas_limit)?,
     };
-    let receipt = run_on_vm_thread(code, input, context, args.gas_limit)?;
     if args.json {
         println!("{}", receipt.to_json());
     } else {
@@ -107,31 +253,369 @@ fn run(args: RunArgs) -> Result<i32, String> {
 
 /// The transaction hash `pvm run` gives a local call: a digest of what it runs.
 fn local_tx_hash(code: &[u8], input: &[u8], sender: &[u8], height: u64) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(b"pvm/local-tx/v1");
-    for part in [code, input, sender] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    h.update(height.to_be_bytes());
-    h.finalize().into()
+    let lens: Vec<[u8; 8]> = [code, input, sender]
+        .iter()
+        .map(|p| (p.len() as u64).to_be_bytes())
+        .collect();
+    Sha256::hash(&[
+        b"pvm/local-tx/v1",
+        &lens[0],
+        code,
+        &lens[1],
+        input,
+        &lens[2],
+        sender,
+        &height.to_be_bytes(),
+    ])
+    .0
 }
 
 /// Executes on a thread with the interpreter's stack size; state and events
 /// of a failed call are dropped with the host.
-fn run_on_vm_thread(
+fn run_in_memory(
     code: Vec<u8>,
     input: Vec<u8>,
     context: HostContext,
     gas_limit: u64,
-) -> Result<Receipt, String> {
+) -> Result<RunReceipt, Failure> {
     on_interpreter_thread(move || {
         let mut vm = PvmInterpreter::new();
         let mut host = MemoryHost::new(context, gas_limit);
         let execution = vm.execute(&mut host, &code, &input);
         let gas_used = host.gas_used();
         let (_state, events) = host.into_parts();
-        Receipt::new(execution, gas_used, events)
+        RunReceipt::new(execution, gas_used, events)
     })
-    .map_err(|e| format!("the interpreter crashed (a bug in pvm): {e}"))
+    .map_err(|e| usage(format!("the interpreter crashed (a bug in pvm): {e}")))
+}
+
+/// The namespace `pvm run --state` keeps a contract's state in: a digest of its code.
+fn run_namespace(code: &[u8]) -> [u8; 32] {
+    Sha256::hash(&[b"pvm/run/v1", code]).0
+}
+
+/// Executes the call as a one-transaction block on the chain state in `dir`:
+/// committed on success, reverted on failure.
+fn run_with_state(
+    dir: &Path,
+    code: Vec<u8>,
+    input: Vec<u8>,
+    sender: Vec<u8>,
+    gas_limit: u64,
+) -> Result<RunReceipt, Failure> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+    let runner = cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(dir));
+    runner.start(|context| async move {
+        let mut chain = ChainState::open(context.child("chain"), ChainConfig::new("pvm-run"))
+            .await
+            .map_err(|e| usage(format!("cannot open state in {}: {e}", dir.display())))?;
+        let height = chain.last_committed().map_or(1, |tip| tip.height + 1);
+        let tx_hash = local_tx_hash(&code, &input, &sender, height);
+        let digest = Sha256::hash(&[b"pvm/run-block/v1", &tx_hash]).0;
+        let mut block = chain
+            .execute_block(None, height, digest)
+            .map_err(|e| usage(e.to_string()))?;
+        let context = HostContext {
+            block_height: height,
+            block_hash: digest,
+            tx_hash,
+            sender,
+            timestamp_ms: 0,
+        };
+        let overlay = block.overlay_mut();
+        let checkpoint = overlay.checkpoint().map_err(|e| usage(e.to_string()))?;
+        let events_before = overlay.events().len();
+        let namespace = run_namespace(&code);
+        let (execution, gas_used) = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .stack_size(pvm_runtime::sandbox::STACK_SIZE)
+                .spawn_scoped(scope, || {
+                    let mut vm = PvmInterpreter::with_config(RuntimeConfig::default());
+                    let mut host =
+                        AltoHost::new(overlay, namespace, context, RandomnessSeed(digest), gas_limit);
+                    let execution: Execution = vm.execute(&mut host, &code, &input);
+                    (execution, host.gas_used())
+                })
+                .expect("spawn interpreter thread")
+                .join()
+                .map_err(|_| usage("the interpreter crashed (a bug in pvm)"))
+        })?;
+        let events: Vec<pvm_host::Event> = overlay.events()[events_before..]
+            .iter()
+            .map(|e| pvm_host::Event {
+                topic: e.topic.clone(),
+                data: e.data.clone(),
+            })
+            .collect();
+        let receipt = RunReceipt::new(execution, gas_used, events);
+        if receipt.success() {
+            overlay.commit(checkpoint).map_err(|e| usage(e.to_string()))?;
+            let pending = chain.merkleize(block).await.map_err(|e| usage(e.to_string()))?;
+            chain.finalize(&pending).await.map_err(|e| usage(e.to_string()))?;
+        } else {
+            overlay.revert(checkpoint).map_err(|e| usage(e.to_string()))?;
+        }
+        chain.close().await.map_err(|e| usage(e.to_string()))?;
+        Ok(receipt)
+    })
+}
+
+// ---- pvm tx -----------------------------------------------------------------
+
+fn tx(cmd: TxCommand) -> Result<i32, Failure> {
+    let (common, action, address) = match cmd {
+        TxCommand::Deploy { file, common } => {
+            let code = read_file(&file)?;
+            let action = Action::Deploy {
+                code,
+                init_input: common.input.as_bytes().to_vec(),
+            };
+            (common, action, true)
+        }
+        TxCommand::Call { addr_hex, common } => {
+            let bytes = parse_hex("ADDR_HEX", &addr_hex)?;
+            let contract: [u8; 32] = bytes
+                .try_into()
+                .map_err(|b: Vec<u8>| usage(format!("ADDR_HEX must be 32 bytes, got {}", b.len())))?;
+            let action = Action::Call {
+                contract,
+                input: common.input.as_bytes().to_vec(),
+            };
+            (common, action, false)
+        }
+    };
+    let key = ed25519::PrivateKey::from_seed(common.key_seed);
+    let tx = Transaction::sign(&key, common.nonce, common.gas_limit, action);
+    println!("{}", hex::encode(tx.encode()));
+    if address {
+        eprintln!("contract address: {}", hex::encode(tx.deployed_address()));
+    }
+    Ok(0)
+}
+
+// ---- pvm block --------------------------------------------------------------
+
+/// Reads a transaction file: `(line number, bytes)` per transaction.
+fn read_txfile(path: &Path) -> Result<Vec<(usize, Vec<u8>)>, Failure> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
+    let mut txs = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bytes = hex::decode(line)
+            .map_err(|e| usage(format!("{}:{}: not valid hex: {e}", path.display(), i + 1)))?;
+        txs.push((i + 1, bytes));
+    }
+    Ok(txs)
+}
+
+/// Runs `f` with a node on a tokio runtime whose storage is `state` (or a
+/// temporary directory removed afterwards).
+fn with_node<R: Send + 'static>(
+    state: Option<&Path>,
+    config: &PvmConfig,
+    f: impl AsyncFnOnce(&mut PvmNode<cw_tokio::Context>) -> Result<R, Failure>,
+) -> Result<R, Failure> {
+    let (dir, temporary) = match state {
+        Some(dir) => (dir.to_owned(), false),
+        None => (
+            std::env::temp_dir().join(format!("pvm-{}-{}", std::process::id(), unique())),
+            true,
+        ),
+    };
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+    let runner = cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(&dir));
+    let result = runner.start(|context| async move {
+        let mut node = PvmNode::open(context.child("pvm"), config, "pvm").await?;
+        let out = f(&mut node).await;
+        node.close().await?;
+        out
+    });
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    result
+}
+
+fn unique() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+}
+
+fn block(args: BlockArgs) -> Result<i32, Failure> {
+    let config = load_config(args.config.as_deref())?;
+    let lines = read_txfile(&args.txfile)?;
+    let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
+    let txs: Vec<(u8, Vec<u8>)> = lines.into_iter().map(|(_, b)| (PVM_TX_KIND, b)).collect();
+    let file = args.txfile.display().to_string();
+    let (height, root, receipts) = with_node(args.state.as_deref(), &config, async |node| {
+        let block = local_block(node.chain().last_committed(), txs);
+        match node.apply(&block).await {
+            Ok((info, receipts)) => Ok((info.height, info.state_root, receipts)),
+            Err(NodeError::InvalidBlock { error, .. }) => Err(usage(name_line(&file, &numbers, &error))),
+            Err(e) => Err(e.into()),
+        }
+    })?;
+    let failed = receipts.iter().filter(|r| r.status == TxStatus::Failure).count();
+    if args.json {
+        let value = json!({
+            "height": height,
+            "state_root": hex::encode(root),
+            "receipts": receipts.iter().map(receipt_json).collect::<Vec<_>>(),
+        });
+        println!("{value}");
+    } else {
+        println!("block {height}: {} transactions, {failed} failed", receipts.len());
+        println!("state root: {}", hex::encode(root));
+        for r in &receipts {
+            let status = match &r.error {
+                None => "success".to_owned(),
+                Some(e) => format!("failure ({}: {})", e.kind, e.message),
+            };
+            println!("  {} gas {:>9}  {status}", hex::encode(r.tx_hash), r.gas_used);
+        }
+    }
+    Ok(if failed == 0 { 0 } else { EXIT_FAILURE })
+}
+
+/// An invalid-block error with the transaction index replaced by its file line.
+fn name_line(file: &str, numbers: &[usize], error: &crate::executor::BlockError) -> String {
+    use crate::executor::BlockError;
+    match error {
+        BlockError::InvalidTx { index, reason } => match numbers.get(*index) {
+            Some(line) => format!("{file}:{line}: invalid transaction: {reason}; nothing was applied"),
+            None => format!("{error}; nothing was applied"),
+        },
+        other => format!("{other}; nothing was applied"),
+    }
+}
+
+/// A committed receipt as JSON.
+pub fn receipt_json(r: &Receipt) -> Value {
+    json!({
+        "tx_hash": hex::encode(r.tx_hash),
+        "status": match r.status { TxStatus::Success => "success", TxStatus::Failure => "failure" },
+        "gas_used": r.gas_used,
+        "output_hex": hex::encode(&r.output),
+        "events": r.events.iter().map(|e| json!({
+            "contract": hex::encode(e.contract),
+            "topic": e.topic,
+            "data_hex": hex::encode(&e.data),
+        })).collect::<Vec<_>>(),
+        "error": r.error.as_ref().map(|e| json!({
+            "kind": e.kind,
+            "message": e.message,
+            "line": e.line,
+        })),
+    })
+}
+
+// ---- pvm demo ---------------------------------------------------------------
+
+fn demo(args: DemoArgs) -> Result<i32, Failure> {
+    let config = load_config(args.config.as_deref())?;
+    if let Some(addr) = args.metrics_addr {
+        let bound = telemetry::serve(addr)
+            .map_err(|e| usage(format!("cannot serve metrics on {addr}: {e}")))?;
+        eprintln!("serving metrics at http://{bound}/metrics");
+    } else {
+        telemetry::install();
+    }
+    let owner = ed25519::PrivateKey::from_seed(1);
+    let deploy = Transaction::sign(
+        &owner,
+        0,
+        DEFAULT_GAS_LIMIT,
+        Action::Deploy {
+            code: DEMO_TOKEN.to_vec(),
+            init_input: Vec::new(),
+        },
+    );
+    let token = deploy.deployed_address();
+    // Sign before timing: the figure is the node's, not the wallet's.
+    let max_block = config.chain.max_block_txs as u64;
+    let transfers: Vec<Vec<(u8, Bytes)>> = (1..=args.txs)
+        .map(|nonce| {
+            let to = Sha256::hash(&[&nonce.to_be_bytes()]).0;
+            let input = format!("transfer {} 1", hex::encode(&to[..8]));
+            let tx = Transaction::sign(
+                &owner,
+                nonce,
+                200_000,
+                Action::Call {
+                    contract: token,
+                    input: input.into_bytes(),
+                },
+            );
+            (PVM_TX_KIND, tx.encode())
+        })
+        .collect::<Vec<_>>()
+        .chunks(max_block.max(1) as usize)
+        .map(<[_]>::to_vec)
+        .collect();
+    let json_out = args.json;
+    let summary = with_node(args.state.as_deref(), &config, async |node| {
+        let first = local_block(node.chain().last_committed(), vec![(PVM_TX_KIND, deploy.encode())]);
+        let (_, receipts) = node.apply(&first).await?;
+        if receipts[0].status != TxStatus::Success {
+            return Err(usage(format!("deploying the token failed: {:?}", receipts[0].error)));
+        }
+        if !json_out {
+            println!("deployed the token contract at {}", hex::encode(token));
+        }
+        let start = Instant::now();
+        let (mut succeeded, mut failed, mut gas) = (0u64, 0u64, 0u64);
+        let mut root = [0u8; 32];
+        for txs in transfers {
+            let block = local_block(node.chain().last_committed(), txs);
+            let (info, receipts) = node.apply(&block).await?;
+            root = info.state_root;
+            for r in &receipts {
+                gas += r.gas_used;
+                match r.status {
+                    TxStatus::Success => succeeded += 1,
+                    TxStatus::Failure => failed += 1,
+                }
+            }
+        }
+        let elapsed = start.elapsed();
+        Ok((succeeded, failed, gas, root, elapsed))
+    })?;
+    let (succeeded, failed, gas, root, elapsed) = summary;
+    let tx_per_s = if elapsed.is_zero() {
+        0.0
+    } else {
+        args.txs as f64 / elapsed.as_secs_f64()
+    };
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "txs": args.txs,
+                "succeeded": succeeded,
+                "failed": failed,
+                "gas_used": gas,
+                "state_root": hex::encode(root),
+                "tx_per_s": (tx_per_s * 10.0).round() / 10.0,
+            })
+        );
+    } else {
+        println!("{} transfers: {succeeded} succeeded, {failed} failed", args.txs);
+        println!("gas used:   {gas}");
+        println!("state root: {}", hex::encode(root));
+        println!(
+            "throughput: {tx_per_s:.0} tx/s ({:.3} s, signature checks, execution and commit)",
+            elapsed.as_secs_f64()
+        );
+    }
+    if args.linger_ms > 0 {
+        std::thread::sleep(Duration::from_millis(args.linger_ms));
+    }
+    Ok(if failed == 0 { 0 } else { EXIT_FAILURE })
 }

@@ -1,7 +1,23 @@
 //! The PVM plugin for Alto nodes and the `pvm` command-line tool.
 //!
-//! - [`receipt`]: what a transaction left behind, and its JSON form.
+//! - [`tx`]: signed PVM transactions, their codec and stateless checks.
+//! - [`payload`]: what a PVM chain puts in an Alto block's data.
+//! - [`registry`]: the transaction-type extension point ([`registry::TxHandler`]).
+//! - [`pvm_tx`]: the PVM transaction type (deploy, call).
+//! - [`executor`]: checks and executes a block's transactions.
+//! - [`node`]: [`node::PvmNode`], chain state + interpreter pool + executor.
+//! - [`config`]: the node operator's `pvm.toml`.
+//! - [`telemetry`]: Prometheus metrics.
+//! - [`receipt`]: the receipt `pvm run` prints.
 //! - [`cli`]: the `pvm` binary's commands.
 
 pub mod cli;
+pub mod config;
+pub mod executor;
+pub mod node;
+pub mod payload;
+pub mod pvm_tx;
 pub mod receipt;
+pub mod registry;
+pub mod telemetry;
+pub mod tx;

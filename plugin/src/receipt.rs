@@ -1,4 +1,4 @@
-//! Receipts: the outcome of one transaction, as printed by `pvm` and stored by nodes.
+//! The receipt `pvm run` prints: the outcome of one local call, with its debug log.
 //!
 //! The JSON form is one object:
 //! `{"status": "success"|"failure", "output_hex": "...", "gas_used": N,
@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 /// The outcome of one transaction.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Receipt {
+pub struct RunReceipt {
     /// Output bytes (empty on failure).
     pub output: Vec<u8>,
     /// Gas consumed, including for failed transactions.
@@ -24,14 +24,14 @@ pub struct Receipt {
     pub error: Option<ExecError>,
 }
 
-impl Receipt {
+impl RunReceipt {
     /// Builds a receipt from an execution, the gas it used and the events it kept.
     pub fn new(execution: Execution, gas_used: u64, events: Vec<Event>) -> Self {
         let (output, error, events) = match execution.result {
             Ok(out) => (out, None, events),
             Err(e) => (Vec::new(), Some(e), Vec::new()),
         };
-        Receipt {
+        RunReceipt {
             output,
             gas_used,
             events,
@@ -112,7 +112,7 @@ mod tests {
             }),
             logs: vec!["hi".into()],
         };
-        let r = Receipt::new(
+        let r = RunReceipt::new(
             exec,
             7,
             vec![Event {

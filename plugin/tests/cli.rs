@@ -152,3 +152,174 @@ fn usage_and_io_errors_exit_2() {
     let (code, _, _) = pvm(&["run", path.to_str().unwrap(), "--gas-limit", "lots"]);
     assert_eq!(code, 2);
 }
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("pvm-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn infinite_loop_stops_out_of_gas() {
+    let path = temp_contract("spin.py", "def main(input):\n    while True:\n        pass\n");
+    let (code, stdout, _) = pvm(&["run", path.to_str().unwrap(), "--json", "--gas-limit", "1000000"]);
+    assert_eq!(code, 1);
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(r["error"]["kind"], "OutOfGas");
+    assert_eq!(r["gas_used"], 1_000_000);
+}
+
+#[test]
+fn run_with_state_persists_between_runs() {
+    let dir = temp_dir("state");
+    let counter = contracts().join("counter.py");
+    let run = |input: &str| {
+        let (code, stdout, stderr) = pvm(&[
+            "run", counter.to_str().unwrap(), "--json", "--state", dir.to_str().unwrap(), "--input", input,
+        ]);
+        assert_eq!(code, 0, "{stdout} {stderr}");
+        let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+        String::from_utf8(hex::decode(r["output_hex"].as_str().unwrap()).unwrap()).unwrap()
+    };
+    assert_eq!(run("5"), "5");
+    assert_eq!(run("2"), "7", "the second run sees the first run's write");
+    // A failing call changes nothing.
+    let fail = contracts().join("fail.py");
+    let (code, _, _) = pvm(&["run", fail.to_str().unwrap(), "--state", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(run("1"), "8");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn tx(args: &[&str]) -> (String, String) {
+    let (code, stdout, stderr) = pvm(args);
+    assert_eq!(code, 0, "{stderr}");
+    (stdout.trim().to_owned(), stderr)
+}
+
+#[test]
+fn signed_transactions_run_as_a_block() {
+    let token = contracts().join("token.py");
+    let (deploy, stderr) = tx(&["tx", "deploy", token.to_str().unwrap(), "--key-seed", "1", "--nonce", "0"]);
+    let addr = stderr.trim().strip_prefix("contract address: ").expect(&stderr).to_owned();
+    let (transfer, _) = tx(&["tx", "call", &addr, "--key-seed", "1", "--nonce", "1", "--input", "transfer 00ff 250"]);
+    let (balance, _) = tx(&["tx", "call", &addr, "--key-seed", "1", "--nonce", "2", "--input", "balance 00ff"]);
+    let dir = temp_dir("block");
+    let file = dir.with_extension("txs");
+    std::fs::write(&file, format!("# the token example\n{deploy}\n\n{transfer}\n{balance}\n")).unwrap();
+    let run_block = || {
+        let (code, stdout, stderr) = pvm(&["block", file.to_str().unwrap(), "--json"]);
+        assert_eq!(code, 0, "{stdout} {stderr}");
+        serde_json::from_str::<Value>(stdout.trim()).unwrap()
+    };
+    let out = run_block();
+    assert_eq!(out["height"], 1);
+    assert_eq!(out["receipts"].as_array().unwrap().len(), 3);
+    assert_eq!(out["receipts"][0]["output_hex"], addr);
+    assert_eq!(out["receipts"][1]["events"][0]["topic"], "Transfer");
+    assert_eq!(out["receipts"][2]["output_hex"], hex::encode("250"));
+    assert_eq!(out["state_root"].as_str().unwrap().len(), 64);
+    assert_eq!(run_block(), out, "the same block gives the same receipts and root");
+
+    // With --state the chain grows: the same file again is a replay.
+    let state = ["--state", dir.to_str().unwrap()];
+    let (code, _, stderr) = pvm(&[&["block", file.to_str().unwrap()][..], &state[..]].concat());
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = pvm(&[&["block", file.to_str().unwrap()][..], &state[..]].concat());
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":2: invalid transaction: wrong nonce"), "{stderr}");
+    assert!(stderr.contains("nothing was applied"), "{stderr}");
+
+    // Bad lines are named.
+    std::fs::write(&file, format!("{deploy}\nzz\n")).unwrap();
+    let (code, _, stderr) = pvm(&["block", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":2: not valid hex"), "{stderr}");
+    let mut forged = hex::decode(&transfer).unwrap();
+    let n = forged.len();
+    forged[n - 1] ^= 1;
+    std::fs::write(&file, format!("{deploy}\n{}\n", hex::encode(forged))).unwrap();
+    let (code, _, stderr) = pvm(&["block", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains(":2: invalid transaction: bad signature"), "{stderr}");
+    std::fs::remove_file(&file).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn demo_is_deterministic_and_serves_metrics() {
+    let demo = || {
+        let (code, stdout, stderr) = pvm(&["demo", "--txs", "200", "--json"]);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<Value>(stdout.trim()).unwrap()
+    };
+    let a = demo();
+    let b = demo();
+    assert_eq!(a["txs"], 200);
+    assert_eq!(a["succeeded"], 200);
+    assert_eq!(a["failed"], 0);
+    assert_eq!(a["state_root"], b["state_root"]);
+    assert_eq!(a["gas_used"], b["gas_used"]);
+    assert!(a["tx_per_s"].as_f64().unwrap() > 0.0);
+
+    // Metrics are served while the demo runs (and for a while after).
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
+        .args(["demo", "--txs", "300", "--metrics-addr", &addr, "--linger-ms", "20000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut body = String::new();
+    for _ in 0..200 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if let Ok(text) = http_get(&addr) {
+            if text.contains("pvm_txs_total") && text.contains("pvm_committed_height 2") {
+                body = text;
+                break;
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    for metric in [
+        "pvm_tx_gas_used_bucket",
+        "pvm_tx_execution_seconds_bucket",
+        "pvm_txs_total",
+        "pvm_block_execution_seconds_bucket",
+        "pvm_state_commit_seconds_bucket",
+        "pvm_pool_size",
+        "pvm_pool_available",
+        "pvm_pool_checkout_wait_seconds_bucket",
+    ] {
+        assert!(body.contains(metric), "{metric} missing from:\n{body}");
+    }
+}
+
+fn http_get(addr: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr)?;
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: pvm\r\n\r\n")?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out)?;
+    Ok(out)
+}
+
+#[test]
+fn grafana_dashboard_charts_metrics_the_node_exports() {
+    let dashboard = std::fs::read_to_string(contracts().join("../../config/grafana-dashboard.json")).unwrap();
+    let telemetry = include_str!("../src/telemetry.rs");
+    let json: Value = serde_json::from_str(&dashboard).unwrap();
+    for panel in json["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            let metric = expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .find(|w| w.starts_with("pvm_"))
+                .unwrap_or_else(|| panic!("no pvm metric in {expr}"));
+            let base = metric.trim_end_matches("_bucket").trim_end_matches("_sum");
+            assert!(telemetry.contains(&format!("`{base}")), "{base} is not documented in telemetry.rs");
+        }
+    }
+}

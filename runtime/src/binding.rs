@@ -8,11 +8,18 @@
 //! ends, so no reference to the host outlives the call, and nothing outside this
 //! module can reach the slot. While one host call runs, the slot is empty, so a
 //! re-entrant call cannot alias the `&mut`.
+//!
+//! The binding also keeps the interpreter's gas budget ([`crate::metering`]) in
+//! step with the host's meter: the budget starts at the host's `gas_left`, and
+//! before every host call and when the call ends, what the interpreter spent
+//! since the last such point is charged to the host, so both agree whenever the
+//! host can observe them.
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 
 use pvm_host::{HostApi, HostError};
+use rustpython_vm::pvm::gas;
 
 /// Per-call record kept beside the host: debug log and the first fatal host error.
 #[derive(Debug, Default)]
@@ -37,6 +44,47 @@ type HostPtr = NonNull<dyn HostApi + 'static>;
 thread_local! {
     static HOST: Cell<Option<HostPtr>> = const { Cell::new(None) };
     static RECORD: RefCell<Option<CallRecord>> = const { RefCell::new(None) };
+    /// The interpreter budget at the last sync with the host.
+    static SYNCED: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Charges the host for what the interpreter spent since the last sync; an
+/// exhausted budget consumes all the host has left and fails with `OutOfGas`.
+fn sync_gas(host: &mut dyn HostApi) -> Result<(), HostError> {
+    let budget = gas::budget();
+    if budget < 0 {
+        let left = host.gas_left();
+        let _ = host.charge_gas(left.saturating_add(1));
+        return Err(HostError::OutOfGas {
+            needed: left.saturating_add(1),
+            left,
+        });
+    }
+    let spent = SYNCED.with(Cell::get).saturating_sub(budget);
+    let result = host.charge_gas(u64::try_from(spent).unwrap_or(0));
+    reset_budget(host);
+    result
+}
+
+/// Sets the interpreter budget to what the host has left.
+fn reset_budget(host: &dyn HostApi) {
+    let left = i64::try_from(host.gas_left()).unwrap_or(i64::MAX);
+    gas::set_budget(left);
+    SYNCED.with(|s| s.set(left));
+}
+
+/// Remembers `e` as the call's fatal error if it is one and none is yet.
+fn record_fatal(e: &HostError) {
+    if matches!(
+        e,
+        HostError::OutOfGas { .. } | HostError::StorageError(_) | HostError::Internal(_)
+    ) {
+        with_record(|r| {
+            if r.fatal.is_none() {
+                r.fatal = Some(e.clone());
+            }
+        });
+    }
 }
 
 /// Runs `f` with `host` reachable from `pvm_host` functions on this thread, and
@@ -55,6 +103,7 @@ pub fn with_host<R>(host: &mut dyn HostApi, f: impl FnOnce() -> R) -> (R, CallRe
         HOST.with(|h| h.get().is_none()) && RECORD.with(|r| r.borrow().is_none()),
         "a host is already bound on this thread"
     );
+    reset_budget(&*host);
     let ptr: NonNull<dyn HostApi + '_> = NonNull::from(host);
     // SAFETY: only the lifetime is erased. `Unbind` empties the slot before this
     // function returns or unwinds, i.e. strictly inside the borrow of `host`, and
@@ -64,7 +113,10 @@ pub fn with_host<R>(host: &mut dyn HostApi, f: impl FnOnce() -> R) -> (R, CallRe
     HOST.with(|h| h.set(Some(ptr)));
     let out = {
         let _unbind = Unbind;
-        f()
+        let out = f();
+        // Charge what the interpreter spent after the last host call.
+        let _ = host_call(|_| Ok(()));
+        out
     };
     let record = RECORD.with(|r| r.borrow_mut().take()).unwrap_or_default();
     (out, record)
@@ -87,19 +139,12 @@ pub fn host_call<R>(f: impl FnOnce(&mut dyn HostApi) -> Result<R, HostError>) ->
     // SAFETY: the pointer came from a live `&mut` in `with_host`, which is still
     // on the stack (the slot is emptied before it returns); taking it out of the
     // slot makes this the only access until `restore` puts it back.
-    let result = f(unsafe { &mut *restore.0.as_ptr() });
+    let host = unsafe { &mut *restore.0.as_ptr() };
+    let result = sync_gas(host).and_then(|()| f(host));
+    reset_budget(host);
     drop(restore);
     if let Err(e) = &result {
-        if matches!(
-            e,
-            HostError::OutOfGas { .. } | HostError::StorageError(_) | HostError::Internal(_)
-        ) {
-            with_record(|r| {
-                if r.fatal.is_none() {
-                    r.fatal = Some(e.clone());
-                }
-            });
-        }
+        record_fatal(e);
     }
     result
 }

@@ -19,7 +19,7 @@
 
 use std::cell::OnceCell;
 
-use pvm_gas::{GasSchedule, HostCall};
+use pvm_gas::HostCall;
 use pvm_host::{HostError, HostErrorKind};
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyByteArray, PyBytes, PyInt, PyStr, PyTypeRef};
 use rustpython_vm::types::PyTypeFlags;
@@ -136,8 +136,18 @@ fn call<R>(
     .map_err(|e| host_error_to_py(vm, e))
 }
 
-fn schedule() -> &'static GasSchedule {
-    &GasSchedule::V1
+/// Gas for a host call under the schedule of the call in progress.
+fn price(call: HostCall, bytes: usize) -> u64 {
+    crate::metering::with_schedule(|s| s.host_call(call, bytes))
+}
+
+/// The `pvm_host.OutOfGas` exception the interpreter raises when its budget is spent.
+pub fn out_of_gas(vm: &VirtualMachine) -> PyBaseExceptionRef {
+    let excs = HostExceptions::get(vm);
+    vm.new_exception_msg(
+        excs.class_of(HostErrorKind::OutOfGas).clone(),
+        "out of gas".to_owned().into(),
+    )
 }
 
 #[rustpython_vm::pymodule(name = "pvm_host")]
@@ -149,11 +159,12 @@ mod pvm_host_module {
     #[pyfunction]
     fn get_state(key: PyObjectRef, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
         let key = arg_bytes(vm, "get_state", "key", &key)?;
-        let s = schedule();
-        let value = call(vm, s.host_call(HostCall::GetState, key.len()), |h| {
+        let value = call(vm, price(HostCall::GetState, key.len()), |h| {
             let v = h.get_state(&key)?;
             if let Some(v) = &v {
-                h.charge_gas(s.state_read_per_byte.saturating_mul(v.len() as u64))?;
+                // The value's bytes: what a read of that size costs beyond the base.
+                let per_byte = price(HostCall::GetState, v.len()) - price(HostCall::GetState, 0);
+                h.charge_gas(per_byte)?;
             }
             Ok(v)
         })?;
@@ -164,14 +175,14 @@ mod pvm_host_module {
     fn set_state(key: PyObjectRef, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let key = arg_bytes(vm, "set_state", "key", &key)?;
         let value = arg_bytes(vm, "set_state", "value", &value)?;
-        let cost = schedule().host_call(HostCall::SetState, key.len() + value.len());
+        let cost = price(HostCall::SetState, key.len() + value.len());
         call(vm, cost, |h| h.set_state(&key, &value))
     }
 
     #[pyfunction]
     fn delete_state(key: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let key = arg_bytes(vm, "delete_state", "key", &key)?;
-        let cost = schedule().host_call(HostCall::DeleteState, key.len());
+        let cost = price(HostCall::DeleteState, key.len());
         call(vm, cost, |h| h.delete_state(&key))
     }
 
@@ -179,7 +190,7 @@ mod pvm_host_module {
     fn emit_event(topic: PyObjectRef, data: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let topic = arg_str(vm, "emit_event", "topic", &topic)?;
         let data = arg_bytes(vm, "emit_event", "data", &data)?;
-        let cost = schedule().host_call(HostCall::EmitEvent, topic.len() + data.len());
+        let cost = price(HostCall::EmitEvent, topic.len() + data.len());
         call(vm, cost, |h| h.emit_event(&topic, &data))
     }
 
@@ -198,18 +209,18 @@ mod pvm_host_module {
                 int.as_bigint()
             ))
         })?;
-        let cost = schedule().host_call(HostCall::Cheap, 0);
+        let cost = price(HostCall::Cheap, 0);
         call(vm, cost, |h| h.charge_gas(amount))
     }
 
     #[pyfunction]
     fn gas_left(vm: &VirtualMachine) -> PyResult<u64> {
-        call(vm, schedule().host_call(HostCall::Cheap, 0), |h| Ok(h.gas_left()))
+        call(vm, price(HostCall::Cheap, 0), |h| Ok(h.gas_left()))
     }
 
     #[pyfunction]
     fn context(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        let ctx = call(vm, schedule().host_call(HostCall::Cheap, 0), |h| Ok(h.context().clone()))?;
+        let ctx = call(vm, price(HostCall::Cheap, 0), |h| Ok(h.context().clone()))?;
         let d = vm.ctx.new_dict();
         d.set_item("block_height", vm.ctx.new_int(ctx.block_height).into(), vm)?;
         d.set_item("block_hash", vm.ctx.new_bytes(ctx.block_hash.to_vec()).into(), vm)?;
@@ -222,7 +233,7 @@ mod pvm_host_module {
     #[pyfunction]
     fn randomness(domain: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let domain = arg_bytes(vm, "randomness", "domain", &domain)?;
-        let cost = schedule().host_call(HostCall::Randomness, domain.len());
+        let cost = price(HostCall::Randomness, domain.len());
         let r = call(vm, cost, |h| h.randomness(&domain))?;
         Ok(vm.ctx.new_bytes(r.to_vec()).into())
     }

@@ -21,7 +21,6 @@ use std::collections::HashMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 
-use pvm_gas::GasSchedule;
 use pvm_host::{Bytes, HostApi, HostError, HostErrorKind};
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyBytes, PyCode, PyStr};
 use rustpython_vm::compiler::Mode;
@@ -31,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::binding::{self, CallRecord};
 use crate::host_module::HostExceptions;
+use crate::metering::{RuntimeConfig, Session};
 use crate::pristine::Pristine;
 use crate::sandbox;
 
@@ -94,6 +94,25 @@ impl ExecError {
     }
 }
 
+/// Which function of a contract a call runs after executing the module.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// `main(input)`: every call; the contract must define it.
+    Main,
+    /// `init(input)`: once, when the contract is deployed; optional.
+    Init,
+}
+
+impl Entry {
+    /// The function's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Entry::Main => "main",
+            Entry::Init => "init",
+        }
+    }
+}
+
 /// The result of one call and its debug log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Execution {
@@ -111,7 +130,7 @@ pub struct PvmInterpreter {
     interp: Interpreter,
     pristine: Pristine,
     code_cache: HashMap<[u8; 32], PyRef<PyCode>>,
-    schedule: GasSchedule,
+    config: RuntimeConfig,
     calls: u64,
     poisoned: bool,
 }
@@ -123,23 +142,37 @@ impl Default for PvmInterpreter {
 }
 
 impl PvmInterpreter {
-    /// Builds and hardens a new interpreter (a few milliseconds).
+    /// Builds and hardens a new interpreter (a few milliseconds) with the
+    /// default configuration ([`RuntimeConfig::default`]).
     pub fn new() -> Self {
+        Self::with_config(RuntimeConfig::default())
+    }
+
+    /// Builds and hardens a new interpreter that executes under `config`.
+    ///
+    /// Callers that take `config` from outside should first check it with
+    /// [`RuntimeConfig::check_supported`]; an unsupported mode meters coarsely.
+    pub fn with_config(config: RuntimeConfig) -> Self {
         let interp = sandbox::new_interpreter();
         let pristine = interp.enter(|vm| {
             let allowed = vm.expect_pyresult(sandbox::harden(vm), "hardening the interpreter");
             let dicts = std::iter::once(vm.builtins.dict())
                 .chain(allowed.modules.iter().map(|(_, m)| m.dict()));
-            Pristine::capture(dicts)
+            vm.expect_pyresult(Pristine::capture(vm, dicts), "capturing shared objects")
         });
         Self {
             interp,
             pristine,
             code_cache: HashMap::new(),
-            schedule: GasSchedule::V1,
+            config,
             calls: 0,
             poisoned: false,
         }
+    }
+
+    /// The configuration this interpreter executes under.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
     }
 
     /// Calls served so far.
@@ -155,11 +188,22 @@ impl PvmInterpreter {
 
     /// Runs `code`'s `main(input)` against `host`.
     pub fn execute(&mut self, host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Execution {
+        self.execute_entry(host, code, Entry::Main, input)
+    }
+
+    /// Runs `code` and then its `entry` function with `input` against `host`.
+    pub fn execute_entry(
+        &mut self,
+        host: &mut dyn HostApi,
+        code: &[u8],
+        entry: Entry,
+        input: &[u8],
+    ) -> Execution {
         if self.poisoned {
-            *self = Self::new();
+            *self = Self::with_config(self.config.clone());
         }
         self.calls += 1;
-        if let Err(e) = host.charge_gas(self.schedule.intrinsic(code.len(), input.len())) {
+        if let Err(e) = host.charge_gas(self.config.schedule.intrinsic(code.len(), input.len())) {
             return Execution {
                 result: Err(ExecError::host(e)),
                 logs: Vec::new(),
@@ -176,10 +220,14 @@ impl PvmInterpreter {
         };
         let interp = &self.interp;
         let pristine = &self.pristine;
+        let session = Session::start(&self.config);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             binding::with_host(host, || {
                 interp.enter(|vm| {
-                    let r = run_main(vm, code_obj, input);
+                    let r = run_main(vm, code_obj, entry, input);
+                    // Cycles the call left behind are collected now, metered,
+                    // so their finalizers run at the same point everywhere.
+                    vm.state.gc.collect_force(0);
                     // Restoring cannot fail for plain dicts; if it ever does, the
                     // interpreter must not serve another call: panic, and poison it.
                     vm.expect_pyresult(pristine.restore(vm).map(|_| ()), "restoring shared objects");
@@ -187,6 +235,7 @@ impl PvmInterpreter {
                 })
             })
         }));
+        drop(session);
         match outcome {
             Ok((result, record)) => finish(result, record),
             Err(payload) => {
@@ -247,7 +296,12 @@ impl PvmInterpreter {
 }
 
 /// Executes the module and its `main`, converting the outcome.
-fn run_main(vm: &VirtualMachine, code: PyRef<PyCode>, input: &[u8]) -> Result<Bytes, ExecError> {
+fn run_main(
+    vm: &VirtualMachine,
+    code: PyRef<PyCode>,
+    entry: Entry,
+    input: &[u8],
+) -> Result<Bytes, ExecError> {
     let globals = vm.ctx.new_dict();
     let to_err = |exc: PyBaseExceptionRef| exception_to_error(vm, &exc);
     globals
@@ -256,7 +310,7 @@ fn run_main(vm: &VirtualMachine, code: PyRef<PyCode>, input: &[u8]) -> Result<By
     globals
         .set_item("__builtins__", vm.builtins.clone().into(), vm)
         .map_err(to_err)?;
-    let result = run_module_and_main(vm, code, &globals, input);
+    let result = run_module_and_main(vm, code, &globals, entry, input);
     // Globals and the functions in them form a cycle that reference counting
     // cannot free; break it now, inside the call, so finalizers run metered and
     // logged as part of this transaction and nothing outlives it.
@@ -268,19 +322,22 @@ fn run_module_and_main(
     vm: &VirtualMachine,
     code: PyRef<PyCode>,
     globals: &rustpython_vm::builtins::PyDictRef,
+    entry: Entry,
     input: &[u8],
 ) -> Result<Bytes, ExecError> {
     let to_err = |exc: PyBaseExceptionRef| exception_to_error(vm, &exc);
     let scope = Scope::with_builtins(None, globals.clone(), vm);
     vm.run_code_obj(code, scope).map_err(to_err)?;
-    let main = globals
-        .get_item_opt("main", vm)
-        .map_err(to_err)?
-        .ok_or_else(|| ExecError {
-            kind: ErrorKind::Exception,
-            message: "AttributeError: contract defines no main(input) function".to_owned(),
-            line: None,
-        })?;
+    let Some(main) = globals.get_item_opt(entry.name(), vm).map_err(to_err)? else {
+        return match entry {
+            Entry::Init => Ok(Vec::new()),
+            Entry::Main => Err(ExecError {
+                kind: ErrorKind::Exception,
+                message: "AttributeError: contract defines no main(input) function".to_owned(),
+                line: None,
+            }),
+        };
+    };
     let arg: PyObjectRef = vm.ctx.new_bytes(input.to_vec()).into();
     let ret = main.call((arg,), vm).map_err(to_err)?;
     output_bytes(vm, &ret)

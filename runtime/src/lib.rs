@@ -5,14 +5,20 @@
 //! - [`sandbox`]: how the interpreter is built and what it refuses.
 //! - [`host_module`]: the native `pvm_host` module contracts import.
 //! - [`binding`]: how a host is lent to the interpreter for one call only.
+//! - [`metering`]: gas inside the interpreter and the chain's [`RuntimeConfig`].
+//! - [`pool`]: [`InterpreterPool`], warm interpreters on their own threads.
 //! - [`pristine`]: how shared objects are restored after every call.
 
 pub mod binding;
 pub mod host_module;
 pub mod interpreter;
+pub mod metering;
+pub mod pool;
 pub mod pristine;
 pub mod sandbox;
 
 pub use interpreter::{
-    execute_tx, on_interpreter_thread, ErrorKind, ExecError, Execution, PvmInterpreter,
+    execute_tx, on_interpreter_thread, Entry, ErrorKind, ExecError, Execution, PvmInterpreter,
 };
+pub use pool::{InterpreterPool, Lease, PoolError};
+pub use metering::{RuntimeConfig, UnsupportedMetering};

@@ -20,16 +20,25 @@ pub struct Pristine {
 
 impl Pristine {
     /// Records the current contents of `dicts`.
-    pub fn capture(dicts: impl IntoIterator<Item = PyDictRef>) -> Self {
-        Self {
-            dicts: dicts
-                .into_iter()
-                .map(|d| {
-                    let items = d.items_vec();
-                    (d, items)
-                })
-                .collect(),
+    ///
+    /// Each dict is rebuilt from its items first, exactly as [`Pristine::restore`]
+    /// rebuilds it, so its hash-table layout (and with it the number of probes a
+    /// lookup takes, which gas can see) is the same before and after any restore.
+    pub fn capture(
+        vm: &VirtualMachine,
+        dicts: impl IntoIterator<Item = PyDictRef>,
+    ) -> PyResult<Self> {
+        let dicts: Vec<_> = dicts
+            .into_iter()
+            .map(|d| {
+                let items = d.items_vec();
+                (d, items)
+            })
+            .collect();
+        for (dict, items) in &dicts {
+            rebuild(vm, dict, items)?;
         }
+        Ok(Self { dicts })
     }
 
     /// Restores every dict that differs from its snapshot; returns how many did.
@@ -39,14 +48,23 @@ impl Pristine {
             if unchanged(dict, items) {
                 continue;
             }
-            dict.clear();
-            for (k, v) in items {
-                dict.set_item(&**k, v.clone(), vm)?;
-            }
+            rebuild(vm, dict, items)?;
             restored += 1;
         }
         Ok(restored)
     }
+}
+
+fn rebuild(
+    vm: &VirtualMachine,
+    dict: &PyDictRef,
+    items: &[(PyObjectRef, PyObjectRef)],
+) -> PyResult<()> {
+    dict.clear();
+    for (k, v) in items {
+        dict.set_item(&**k, v.clone(), vm)?;
+    }
+    Ok(())
 }
 
 fn unchanged(dict: &PyDictRef, items: &[(PyObjectRef, PyObjectRef)]) -> bool {

@@ -27,9 +27,15 @@
 //!   default hash of an object is a hash of its type's name (a class hashes by
 //!   its own name), identical on every machine. Sets of such objects stay
 //!   correct (equality is identity) and iterate in insertion order.
-//! - **Resources**: the recursion limit is [`RECURSION_LIMIT`] on every build.
-//!   No `gc` module and no automatic collector run, so `__del__` timing depends
-//!   only on reference counts, which are deterministic.
+//! - **Resources**: the recursion limit is [`RECURSION_LIMIT`] Python frames on
+//!   every build, and native recursion (nested reprs, comparisons, hashes,
+//!   iterator and callable chains) stops at the patched interpreter's fixed
+//!   counter, never at a stack-pointer probe; the thread has [`STACK_SIZE`] of
+//!   stack so both trip long before it overflows. No `gc` module and no automatic
+//!   collector run: `__del__` runs when reference counts say, or for cycles in
+//!   the collection that ends every call, at the same point on every machine.
+//!   Adaptive specialization is off, so a contract executes the same
+//!   instructions however often its code ran before.
 
 use rustpython_vm::builtins::{PyDictRef, PyModule, PyStr};
 use rustpython_vm::function::FuncArgs;
@@ -163,6 +169,12 @@ pub fn harden(vm: &VirtualMachine) -> PyResult<Allowed> {
         ty.modified();
         ty.attributes.remove(vm.ctx.intern_str(*attr));
     }
+    // No automatic collection: it would run finalizers at points that depend on
+    // what earlier calls allocated. Objects alive now are never collected, and
+    // each call ends with an explicit, metered collection of what it created.
+    vm.state.gc.disable();
+    vm.state.gc.freeze();
+    rustpython_vm::pvm::gas::set_out_of_gas_factory(host_module::out_of_gas);
     Ok(Allowed { modules })
 }
 
@@ -276,7 +288,7 @@ fn logged_print(args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
         vm.call_method(file, "write", (vm.ctx.new_str(text),))?;
         return Ok(());
     }
-    let cost = pvm_gas::GasSchedule::V1.host_call(pvm_gas::HostCall::Log, text.len());
+    let cost = crate::metering::with_schedule(|s| s.host_call(pvm_gas::HostCall::Log, text.len()));
     binding::host_call(|h| h.charge_gas(cost)).map_err(|e| host_module::host_error_to_py(vm, e))?;
     binding::with_record(|r| append_log(r, &text));
     Ok(())

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use pvm_host::{HostContext, MemoryHost};
-use pvm_runtime::{on_interpreter_thread, ErrorKind, Execution, PvmInterpreter};
+use pvm_runtime::{on_interpreter_thread, ErrorKind, Execution, PvmInterpreter, RuntimeConfig};
 
 /// Gas limit used by the tests unless they say otherwise.
 pub const GAS: u64 = 50_000_000;
@@ -30,6 +30,24 @@ pub fn run_with_gas(code: &str, input: &[u8], gas: u64) -> (Execution, MemoryHos
     let input = input.to_vec();
     on_interpreter_thread(move || {
         let mut vm = PvmInterpreter::new();
+        let mut host = MemoryHost::new(context(), gas);
+        let exec = vm.execute(&mut host, code.as_bytes(), &input);
+        (exec, host)
+    })
+    .expect("interpreter thread")
+}
+
+/// Like [`run_with_gas`] on an interpreter built with `config`.
+pub fn run_with_config(
+    code: &str,
+    input: &[u8],
+    gas: u64,
+    config: RuntimeConfig,
+) -> (Execution, MemoryHost) {
+    let code = code.to_owned();
+    let input = input.to_vec();
+    on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::with_config(config);
         let mut host = MemoryHost::new(context(), gas);
         let exec = vm.execute(&mut host, code.as_bytes(), &input);
         (exec, host)

@@ -1,0 +1,293 @@
+//! Node-operator configuration: `pvm.toml`.
+//!
+//! Every key has a documented default (the shipped `config/pvm.toml` lists them
+//! all); a file may set any subset. Unknown keys and bad values are refused with
+//! a message naming the key. Keys under `[chain]` must be identical on every
+//! validator of a chain (they decide receipts and state roots); the others are
+//! local to the node.
+//!
+//! ```
+//! use pvm_plugin::config::PvmConfig;
+//!
+//! let config = PvmConfig::from_toml("enabled = true\n[pool]\nsize = 2\n").unwrap();
+//! assert_eq!(config.pool.size, 2);
+//! let err = PvmConfig::from_toml("[pool]\nsise = 2\n").unwrap_err().to_string();
+//! assert!(err.contains("sise"));
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use pvm_gas::{GasSchedule, MeteringMode};
+use pvm_runtime::RuntimeConfig;
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::{payload::PayloadLimits, tx::TxLimits};
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PvmConfig {
+    /// Whether the node executes PVM transactions at all. Default: `false`.
+    pub enabled: bool,
+    /// Where the node keeps state and receipts. Default: `"pvm-data"`.
+    pub storage_dir: PathBuf,
+    /// The interpreter pool.
+    pub pool: PoolConfig,
+    /// Consensus parameters: identical on every validator.
+    pub chain: ChainConfig,
+}
+
+/// Interpreter pool settings.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Warm interpreters kept ready, each on its own thread. Default: 2.
+    pub size: usize,
+    /// Longest wait for a free interpreter, in milliseconds. Default: 5000.
+    pub checkout_timeout_ms: u64,
+}
+
+/// What every validator of a chain must agree on.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ChainConfig {
+    /// Most gas the transactions of one block may ask for. Default: 2,000,000,000.
+    pub block_gas_limit: u64,
+    /// Most gas one transaction may ask for. Default: 50,000,000.
+    pub tx_gas_limit: u64,
+    /// Largest contract code, bytes. Default: 65,536.
+    pub max_code_bytes: usize,
+    /// Largest call input, bytes. Default: 65,536.
+    pub max_input_bytes: usize,
+    /// Most transactions in a block. Default: 20,000.
+    pub max_block_txs: usize,
+    /// Bytes of sized allocations one transaction may make. Default: 67,108,864 (64 MiB).
+    pub memory_limit_bytes: u64,
+    /// `"opcode"` or `"coarse"`. Default: `"opcode"`.
+    pub metering: MeteringMode,
+    /// A gas schedule file (see `config/gas.toml`); empty means the built-in
+    /// schedule, version 2. Default: `""`.
+    pub gas_schedule: PathBuf,
+}
+
+impl Default for PvmConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            storage_dir: PathBuf::from("pvm-data"),
+            pool: PoolConfig::default(),
+            chain: ChainConfig::default(),
+        }
+    }
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        Self {
+            size: 2,
+            checkout_timeout_ms: 5_000,
+        }
+    }
+}
+
+impl Default for ChainConfig {
+    fn default() -> Self {
+        let tx = TxLimits::default();
+        Self {
+            block_gas_limit: 2_000_000_000,
+            tx_gas_limit: tx.max_gas_limit,
+            max_code_bytes: tx.max_code,
+            max_input_bytes: tx.max_input,
+            max_block_txs: PayloadLimits::default().max_txs,
+            memory_limit_bytes: pvm_runtime::metering::DEFAULT_MEMORY_LIMIT,
+            metering: MeteringMode::Opcode,
+            gas_schedule: PathBuf::new(),
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML is invalid, has an unknown key or a bad value.
+    #[error("invalid pvm configuration: {0}")]
+    Parse(String),
+    /// A value is out of range.
+    #[error("invalid pvm configuration: `{key}` {problem}")]
+    Value {
+        /// The key.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The gas schedule file is invalid.
+    #[error("gas schedule {path}: {source}")]
+    Schedule {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: pvm_gas::ScheduleError,
+    },
+    /// This build cannot honour the configured metering.
+    #[error(transparent)]
+    Unsupported(#[from] pvm_runtime::UnsupportedMetering),
+}
+
+impl PvmConfig {
+    /// Parses and validates a configuration.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: PvmConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Reads, parses and validates `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let positive = |key: &'static str, v: u64| {
+            if v == 0 {
+                Err(ConfigError::Value {
+                    key,
+                    problem: "must be greater than 0".into(),
+                })
+            } else {
+                Ok(())
+            }
+        };
+        positive("pool.size", self.pool.size as u64)?;
+        positive("chain.block_gas_limit", self.chain.block_gas_limit)?;
+        positive("chain.tx_gas_limit", self.chain.tx_gas_limit)?;
+        positive("chain.max_code_bytes", self.chain.max_code_bytes as u64)?;
+        positive("chain.max_block_txs", self.chain.max_block_txs as u64)?;
+        positive("chain.memory_limit_bytes", self.chain.memory_limit_bytes)?;
+        if self.pool.size > 1024 {
+            return Err(ConfigError::Value {
+                key: "pool.size",
+                problem: format!("is {}, more than 1024 interpreters", self.pool.size),
+            });
+        }
+        if self.chain.tx_gas_limit > self.chain.block_gas_limit {
+            return Err(ConfigError::Value {
+                key: "chain.tx_gas_limit",
+                problem: format!(
+                    "({}) exceeds chain.block_gas_limit ({})",
+                    self.chain.tx_gas_limit, self.chain.block_gas_limit
+                ),
+            });
+        }
+        if self.chain.tx_gas_limit > i64::MAX as u64 {
+            return Err(ConfigError::Value {
+                key: "chain.tx_gas_limit",
+                problem: format!("must be at most {}", i64::MAX),
+            });
+        }
+        Ok(())
+    }
+
+    /// The gas schedule the chain uses (the file, or the built-in version 2).
+    pub fn schedule(&self) -> Result<GasSchedule, ConfigError> {
+        if self.chain.gas_schedule.as_os_str().is_empty() {
+            return Ok(GasSchedule::V2);
+        }
+        let path = &self.chain.gas_schedule;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        GasSchedule::from_toml(&text).map_err(|source| ConfigError::Schedule {
+            path: path.clone(),
+            source,
+        })
+    }
+
+    /// The runtime configuration, refused if this build cannot honour it.
+    pub fn runtime(&self) -> Result<RuntimeConfig, ConfigError> {
+        let runtime = RuntimeConfig {
+            schedule: self.schedule()?,
+            metering: self.chain.metering,
+            memory_limit: self.chain.memory_limit_bytes,
+        };
+        runtime.check_supported()?;
+        Ok(runtime)
+    }
+
+    /// Transaction caps.
+    pub fn tx_limits(&self) -> TxLimits {
+        TxLimits {
+            max_code: self.chain.max_code_bytes,
+            max_input: self.chain.max_input_bytes,
+            max_gas_limit: self.chain.tx_gas_limit,
+        }
+    }
+
+    /// Block payload caps.
+    pub fn payload_limits(&self) -> PayloadLimits {
+        PayloadLimits {
+            max_txs: self.chain.max_block_txs,
+            max_tx_bytes: self.chain.max_code_bytes + self.chain.max_input_bytes + 256,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_file_is_the_defaults() {
+        let shipped = PvmConfig::from_toml(include_str!("../../config/pvm.toml")).unwrap();
+        assert_eq!(shipped, PvmConfig {
+            enabled: true,
+            ..PvmConfig::default()
+        });
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let cases = [
+            ("colour = 1\n", "colour"),
+            ("[chain]\nblock_gas = 1\n", "block_gas"),
+            ("[pool]\nsize = 0\n", "pool.size"),
+            ("[pool]\nsize = \"two\"\n", "size"),
+            ("[chain]\nmetering = \"fast\"\n", "metering"),
+            ("[chain]\ntx_gas_limit = 10\nblock_gas_limit = 5\n", "chain.tx_gas_limit"),
+            ("enabled = \"yes\"\n", "enabled"),
+        ];
+        for (text, key) in cases {
+            let err = PvmConfig::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn schedule_file_is_loaded_and_checked() {
+        let dir = std::env::temp_dir().join(format!("pvm-config-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gas.toml");
+        std::fs::write(&path, GasSchedule::V2.to_toml().replace("per_kib = 256", "per_kib = 300")).unwrap();
+        let mut config = PvmConfig::default();
+        config.chain.gas_schedule = path.clone();
+        assert_eq!(config.schedule().unwrap().per_kib, 300);
+        std::fs::write(&path, "version = 2\n").unwrap();
+        let err = config.schedule().unwrap_err().to_string();
+        assert!(err.contains("gas.toml") && err.contains("missing"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

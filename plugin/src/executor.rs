@@ -1,0 +1,171 @@
+//! The block executor: checks a block's transactions, then runs them in order on
+//! the block's overlay, each inside its own checkpoint.
+//!
+//! ```text
+//!   BlockPayload ──check──▶ [CheckedTx]          stateless, all before any runs:
+//!                                               known kinds, signatures (batched),
+//!                                               sizes, Σ gas limits ≤ block gas limit
+//!                ──execute──▶ [Receipt]          in order, one checkpoint each:
+//!                                               success commits, failure reverts
+//!                                               writes and events (gas still counted)
+//! ```
+//!
+//! A block is valid only if every transaction is: an unknown kind, a bad
+//! signature, a wrong nonce or a block whose transactions may use more gas than
+//! the block gas limit make [`BlockExecutor::check`] or [`BlockExecutor::execute`]
+//! fail with a [`BlockError`] naming the transaction, and the caller drops the
+//! block's overlay, so nothing of it is applied. Everything here is a pure
+//! function of the parent state and the block, so identical blocks give
+//! byte-identical receipts and state roots on every run.
+
+use std::time::Instant;
+
+use pvm_alto::RandomnessSeed;
+use pvm_overlay::{BlockView, Receipt, StateOverlay, TxStatus};
+use pvm_runtime::PvmInterpreter;
+use thiserror::Error;
+
+use crate::{
+    payload::{BlockPayload, PayloadError},
+    registry::{CheckedTx, ExecContext, Registry},
+};
+
+/// What a block tells its transactions about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// The block's height.
+    pub height: u64,
+    /// The block's digest.
+    pub digest: [u8; 32],
+    /// Its timestamp, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// Source of contract randomness (carried in the payload).
+    pub seed: RandomnessSeed,
+}
+
+/// Why a block is invalid.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum BlockError {
+    /// The block data is not a payload.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// A transaction's kind has no handler.
+    #[error("transaction {index}: unknown transaction kind {kind}")]
+    UnknownKind {
+        /// Position in the block.
+        index: usize,
+        /// The kind byte.
+        kind: u8,
+    },
+    /// A transaction is invalid.
+    #[error("transaction {index}: {reason}")]
+    InvalidTx {
+        /// Position in the block.
+        index: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The transactions may use more gas than a block allows.
+    #[error("transactions ask for {total} gas in all, more than the block gas limit of {limit}")]
+    GasLimit {
+        /// Sum of the transactions' gas limits.
+        total: u64,
+        /// The block gas limit.
+        limit: u64,
+    },
+}
+
+/// Checks and executes blocks of registered transaction types.
+#[derive(Clone)]
+pub struct BlockExecutor {
+    registry: Registry,
+    block_gas_limit: u64,
+}
+
+impl BlockExecutor {
+    /// An executor for `registry`'s transaction types.
+    pub fn new(registry: Registry, block_gas_limit: u64) -> Self {
+        Self {
+            registry,
+            block_gas_limit,
+        }
+    }
+
+    /// The handlers.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// Stateless checks of every transaction of `payload`, in order.
+    pub fn check(&self, payload: &BlockPayload) -> Result<Vec<CheckedTx>, BlockError> {
+        let mut checked: Vec<Option<CheckedTx>> = (0..payload.txs.len()).map(|_| None).collect();
+        // Group by kind so each handler checks its transactions in one batch.
+        let mut by_kind: std::collections::BTreeMap<u8, Vec<usize>> = Default::default();
+        for (index, (kind, _)) in payload.txs.iter().enumerate() {
+            if self.registry.get(*kind).is_none() {
+                return Err(BlockError::UnknownKind { index, kind: *kind });
+            }
+            by_kind.entry(*kind).or_default().push(index);
+        }
+        for (kind, indexes) in by_kind {
+            let handler = self.registry.get(kind).expect("checked above");
+            let bytes: Vec<&[u8]> = indexes.iter().map(|&i| payload.txs[i].1.as_slice()).collect();
+            let txs = handler.check_many(&bytes).map_err(|(at, e)| BlockError::InvalidTx {
+                index: indexes[at],
+                reason: e.0,
+            })?;
+            for (i, tx) in indexes.into_iter().zip(txs) {
+                checked[i] = Some(tx);
+            }
+        }
+        let checked: Vec<CheckedTx> = checked.into_iter().map(|t| t.expect("every index checked")).collect();
+        let total = checked
+            .iter()
+            .fold(0u64, |sum, tx| sum.saturating_add(tx.gas_limit));
+        if total > self.block_gas_limit {
+            return Err(BlockError::GasLimit {
+                total,
+                limit: self.block_gas_limit,
+            });
+        }
+        Ok(checked)
+    }
+
+    /// Executes checked transactions in order on `overlay`; their receipts.
+    pub fn execute(
+        &self,
+        txs: &[CheckedTx],
+        env: &BlockEnv,
+        overlay: &mut StateOverlay<BlockView>,
+        vm: &mut PvmInterpreter,
+    ) -> Result<Vec<Receipt>, BlockError> {
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut ctx = ExecContext { overlay, env, vm };
+        for (index, tx) in txs.iter().enumerate() {
+            let handler = self
+                .registry
+                .get(tx.kind)
+                .ok_or(BlockError::UnknownKind { index, kind: tx.kind })?;
+            let start = Instant::now();
+            let receipt = handler
+                .execute(tx, &mut ctx)
+                .map_err(|e| BlockError::InvalidTx { index, reason: e.0 })?;
+            record_tx_metrics(handler.name(), &receipt, start);
+            receipts.push(receipt);
+        }
+        Ok(receipts)
+    }
+}
+
+fn record_tx_metrics(kind: &'static str, receipt: &Receipt, start: Instant) {
+    metrics::histogram!("pvm_tx_execution_seconds", "kind" => kind)
+        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("pvm_tx_gas_used", "kind" => kind).record(receipt.gas_used as f64);
+    let (outcome, error) = match (&receipt.status, &receipt.error) {
+        (TxStatus::Success, _) => ("success", String::new()),
+        (TxStatus::Failure, Some(e)) => ("failure", e.kind.clone()),
+        (TxStatus::Failure, None) => ("failure", String::new()),
+    };
+    metrics::counter!("pvm_txs_total", "kind" => kind, "outcome" => outcome, "error_kind" => error)
+        .increment(1);
+}

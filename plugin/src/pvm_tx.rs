@@ -1,0 +1,214 @@
+//! The PVM transaction type: deploy and call Python contracts.
+//!
+//! [`PvmHandler`] is registered under [`PVM_TX_KIND`]. Checking decodes the
+//! transaction within [`TxLimits`] and verifies its signature (a block's
+//! signatures are verified as one ed25519 batch, falling back to one by one only
+//! to name the bad one). Executing:
+//!
+//! 1. the sender's nonce (in the system namespace) must equal the transaction's,
+//!    else the block is invalid (replays and gaps); it is then incremented, and
+//!    stays incremented whatever the transaction does;
+//! 2. a checkpoint opens; a deploy stores the code at its address
+//!    ([`crate::tx::contract_address`]) and runs the module and its optional
+//!    `init(input)`; a call loads the contract's code and runs `main(input)`,
+//!    both through an [`AltoHost`] confined to the contract's namespace;
+//! 3. success commits the checkpoint, failure reverts its writes and events; the
+//!    receipt records gas used either way. A deploy's output is the new address.
+
+use std::sync::Arc;
+
+use commonware_cryptography::{ed25519, BatchVerifier as _};
+use commonware_parallel::Sequential;
+use pvm_alto::AltoHost;
+use pvm_host::HostContext;
+use pvm_overlay::{Address, Receipt, StateKey, TxError as ReceiptError};
+use pvm_runtime::{Entry, ExecError};
+
+use crate::{
+    registry::{CheckedTx, ExecContext, Rejection, TxHandler},
+    tx::{Action, Transaction, TxError, TxLimits, TX_NAMESPACE},
+};
+
+/// The kind byte of PVM transactions in a block payload.
+pub const PVM_TX_KIND: u8 = 1;
+
+/// The namespace of state only the node writes: nonces and contract code. No
+/// contract can have this address (addresses are SHA-256 digests).
+pub const SYSTEM_NAMESPACE: Address = [0xff; 32];
+
+/// The state key of `sender`'s next nonce.
+pub fn nonce_key(sender: &ed25519::PublicKey) -> StateKey {
+    let mut key = b"nonce/".to_vec();
+    key.extend_from_slice(sender.as_ref());
+    StateKey::new(SYSTEM_NAMESPACE, key)
+}
+
+/// The state key of the code of the contract at `address`.
+pub fn code_key(address: &Address) -> StateKey {
+    let mut key = b"code/".to_vec();
+    key.extend_from_slice(address);
+    StateKey::new(SYSTEM_NAMESPACE, key)
+}
+
+/// Deploys and calls Python contracts.
+#[derive(Clone, Debug)]
+pub struct PvmHandler {
+    limits: TxLimits,
+}
+
+impl PvmHandler {
+    /// A handler enforcing `limits`.
+    pub fn new(limits: TxLimits) -> Self {
+        Self { limits }
+    }
+
+    /// Registers a PVM handler as a shared trait object.
+    pub fn shared(limits: TxLimits) -> Arc<dyn TxHandler> {
+        Arc::new(Self::new(limits))
+    }
+
+    fn checked(tx: Transaction) -> CheckedTx {
+        CheckedTx {
+            kind: PVM_TX_KIND,
+            hash: tx.hash(),
+            gas_limit: tx.gas_limit,
+            body: Box::new(tx),
+        }
+    }
+}
+
+fn reject(e: TxError) -> Rejection {
+    Rejection(e.to_string())
+}
+
+impl TxHandler for PvmHandler {
+    fn kind(&self) -> u8 {
+        PVM_TX_KIND
+    }
+
+    fn name(&self) -> &'static str {
+        "pvm"
+    }
+
+    fn check(&self, bytes: &[u8]) -> Result<CheckedTx, Rejection> {
+        let tx = Transaction::decode(bytes, &self.limits).map_err(reject)?;
+        tx.verify_signature().map_err(reject)?;
+        Ok(Self::checked(tx))
+    }
+
+    fn check_many(&self, txs: &[&[u8]]) -> Result<Vec<CheckedTx>, (usize, Rejection)> {
+        let decoded = txs
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| Transaction::decode(bytes, &self.limits).map_err(|e| (i, reject(e))))
+            .collect::<Result<Vec<_>, _>>()?;
+        if decoded.is_empty() {
+            return Ok(Vec::new());
+        }
+        let messages: Vec<Vec<u8>> = decoded.iter().map(Transaction::signing_message).collect();
+        let mut batch = ed25519::Batch::new(decoded.len());
+        for (tx, message) in decoded.iter().zip(&messages) {
+            batch.add(TX_NAMESPACE, message, &tx.sender, &tx.signature);
+        }
+        if !batch.verify(&mut commonware_utils::sys_rng(), &Sequential) {
+            // Name the first bad signature.
+            for (i, tx) in decoded.iter().enumerate() {
+                tx.verify_signature().map_err(|e| (i, reject(e)))?;
+            }
+        }
+        Ok(decoded.into_iter().map(Self::checked).collect())
+    }
+
+    fn execute(&self, checked: &CheckedTx, ctx: &mut ExecContext<'_>) -> Result<Receipt, Rejection> {
+        let tx = checked
+            .body
+            .downcast_ref::<Transaction>()
+            .ok_or_else(|| Rejection("not a PVM transaction".into()))?;
+        let state_err = |e: pvm_overlay::OverlayError| Rejection(format!("state: {e}"));
+
+        let nonce_key = nonce_key(&tx.sender);
+        let expected = match ctx.overlay.get(&nonce_key).map_err(state_err)? {
+            Some(bytes) => u64::from_be_bytes(
+                bytes
+                    .try_into()
+                    .map_err(|_| Rejection("corrupt nonce in state".into()))?,
+            ),
+            None => 0,
+        };
+        if tx.nonce != expected {
+            return Err(reject(TxError::WrongNonce {
+                sender: hex::encode(tx.sender.as_ref()),
+                expected,
+                got: tx.nonce,
+            }));
+        }
+        ctx.overlay
+            .set(nonce_key, (expected + 1).to_be_bytes().to_vec())
+            .map_err(state_err)?;
+
+        let checkpoint = ctx.overlay.checkpoint().map_err(state_err)?;
+        let events_before = ctx.overlay.events().len();
+        let (address, code, entry, input) = match &tx.action {
+            Action::Deploy { code, init_input } => {
+                let address = tx.deployed_address();
+                ctx.overlay
+                    .set(code_key(&address), code.clone())
+                    .map_err(state_err)?;
+                (address, Some(code.clone()), Entry::Init, init_input.as_slice())
+            }
+            Action::Call { contract, input } => {
+                let code = ctx.overlay.get(&code_key(contract)).map_err(state_err)?;
+                (*contract, code, Entry::Main, input.as_slice())
+            }
+        };
+        let context = HostContext {
+            block_height: ctx.env.height,
+            block_hash: ctx.env.digest,
+            tx_hash: checked.hash,
+            sender: tx.sender.as_ref().to_vec(),
+            timestamp_ms: ctx.env.timestamp_ms,
+        };
+        let (result, gas_used) = match code {
+            None => {
+                let schedule = &ctx.vm.config().schedule;
+                let gas = schedule.tx_base.min(tx.gas_limit);
+                let error = ReceiptError {
+                    kind: "NotFound".into(),
+                    message: format!("not found: no contract at address {}", hex::encode(address)),
+                    line: None,
+                };
+                (Err(error), gas)
+            }
+            Some(code) => {
+                let mut host = AltoHost::new(ctx.overlay, address, context, ctx.env.seed, tx.gas_limit);
+                let execution = ctx.vm.execute_entry(&mut host, &code, entry, input);
+                let gas = host.gas_used();
+                (execution.result.map_err(receipt_error), gas)
+            }
+        };
+        match result {
+            Ok(output) => {
+                let events = ctx.overlay.events()[events_before..].to_vec();
+                ctx.overlay.commit(checkpoint).map_err(state_err)?;
+                let output = match tx.action {
+                    Action::Deploy { .. } => address.to_vec(),
+                    Action::Call { .. } => output,
+                };
+                Ok(Receipt::success(checked.hash, gas_used, output, events))
+            }
+            Err(error) => {
+                ctx.overlay.revert(checkpoint).map_err(state_err)?;
+                Ok(Receipt::failure(checked.hash, gas_used, error))
+            }
+        }
+    }
+}
+
+/// A runtime error as a receipt records it.
+pub fn receipt_error(e: ExecError) -> ReceiptError {
+    ReceiptError {
+        kind: e.kind.name().to_owned(),
+        message: e.message,
+        line: e.line,
+    }
+}

@@ -1,0 +1,116 @@
+//! Calibration: is gas an honest price of time?
+//!
+//! Runs a suite of contracts — plain Python (loops, calls, attribute work,
+//! containers), host calls, and every kind of bulk work the schedule prices —
+//! on one warm interpreter, and prints for each the gas it used, the time it
+//! took (median of several runs) and gas per microsecond. The schedule is honest
+//! when the spread (max/min of gas per microsecond) is small; the target is 3x.
+//!
+//! `cargo bench -p pvm-runtime --bench calibration`
+
+use std::time::{Duration, Instant};
+
+use pvm_host::{HostContext, MemoryHost};
+use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
+
+/// `(name, setup, body)`: `setup` runs at module level, `body` is `main`'s.
+const SUITE: &[(&str, &str, &str)] = &[
+    ("loop: for i in range", "", "s = 0\nfor i in range(200000):\n    s += i"),
+    ("loop: while", "", "i = 0\nwhile i < 200000:\n    i += 1"),
+    ("calls: fib(20)", "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)", "fib(20)"),
+    ("methods and attributes", "class P:\n    def __init__(self, x):\n        self.x = x\n    def get(self):\n        return self.x", "t = 0\nfor i in range(30000):\n    t += P(i).get()"),
+    ("dict and list work", "", "d = {}\nfor i in range(50000):\n    d[i] = [i, i + 1]\nt = sum(len(v) for v in d.values())"),
+    ("comprehensions", "", "x = [i * 2 for i in range(100000) if i % 3]\ny = {i: i for i in x}"),
+    ("exceptions", "", "for i in range(20000):\n    try:\n        raise ValueError(i)\n    except ValueError:\n        pass"),
+    ("generators", "def g(n):\n    for i in range(n):\n        yield i", "t = sum(g(100000))"),
+    ("string formatting small", "", "for i in range(30000):\n    s = f'{i}:{i * 2}'"),
+    ("token transfer x200 (host calls)", "import pvm_host", "for i in range(200):\n    k = b'bal' + str(i % 10).encode()\n    v = int(pvm_host.get_state(k) or b'0')\n    pvm_host.set_state(k, str(v + 1).encode())\n    pvm_host.emit_event('T', k)"),
+    ("bulk: str concat 1 MB", "s = 'x' * 1000000", "for i in range(20):\n    t = s + s"),
+    ("bulk: str repeat", "", "for i in range(20):\n    t = 'ab' * 1000000"),
+    ("bulk: list repeat", "", "for i in range(20):\n    t = [None] * 1000000"),
+    ("bulk: list concat", "l = list(range(200000))", "for i in range(20):\n    t = l + l"),
+    ("bulk: join", "parts = ['abc'] * 200000", "for i in range(10):\n    t = ','.join(parts)"),
+    ("bulk: split", "s = 'a,' * 200000", "for i in range(10):\n    t = s.split(',')"),
+    ("bulk: replace", "s = 'a' * 1000000", "for i in range(10):\n    t = s.replace('a', 'bb')"),
+    ("bulk: find", "s = 'a' * 1000000", "for i in range(50):\n    s.find('b')"),
+    ("bulk: in str", "s = 'a' * 1000000", "for i in range(50):\n    'b' in s"),
+    ("bulk: in list", "l = list(range(100000))", "for i in range(50):\n    -1 in l"),
+    ("bulk: sorted", "l = list(range(100000, 0, -1))", "for i in range(10):\n    t = sorted(l)"),
+    ("bulk: list(range)", "", "for i in range(10):\n    t = list(range(1000000))"),
+    ("bulk: sum(range)", "", "t = sum(range(2000000))"),
+    ("bulk: set(range)", "", "for i in range(10):\n    t = set(range(100000))"),
+    ("bulk: hash bytes", "b = b'z' * 1000000", "for i in range(50):\n    hash(b)"),
+    ("bulk: str ==", "s = 'q' * 1000000\nu = 'q' * 1000000", "for i in range(50):\n    s == u"),
+    ("bulk: upper", "s = 'a' * 1000000", "for i in range(20):\n    s.upper()"),
+    ("bulk: repr list", "l = list(range(100000))", "for i in range(5):\n    repr(l)"),
+    ("bulk: format width", "", "for i in range(50):\n    format(1, '>200000')"),
+    ("bulk: int * int", "x = 3 ** 100000", "for i in range(20):\n    y = x * x"),
+    ("bulk: int // int", "x = 7 ** 200000\ny = 3 ** 50000", "for i in range(20):\n    z = x // y"),
+    ("bulk: int ** e", "", "for i in range(5):\n    y = 3 ** 200000"),
+    ("bulk: pow mod", "m = 10 ** 600 + 7", "for i in range(20):\n    pow(3, 10 ** 300, m)"),
+    ("bulk: str(int)", "x = 7 ** 4000", "for i in range(200):\n    s = str(x)"),
+    ("bulk: hex(int)", "x = 1 << 1000000", "for i in range(50):\n    s = hex(x)"),
+    ("bulk: int << n", "x = 12345", "for i in range(50):\n    y = x << 2000000"),
+    ("bulk: bytes(n)", "", "for i in range(50):\n    b = bytes(1000000)"),
+    ("bulk: dict collisions", "", "d = {}\nfor i in range(3000):\n    d[i * (2 ** 61 - 1)] = i"),
+];
+
+const RUNS: usize = 5;
+
+fn contract(setup: &str, body: &str) -> String {
+    let body: String = body.lines().map(|l| format!("    {l}\n")).collect();
+    format!("{setup}\ndef main(input):\n{body}")
+}
+
+fn main() {
+    let rows = on_interpreter_thread(|| {
+        let mut vm = PvmInterpreter::new();
+        let ctx = HostContext {
+            sender: vec![1; 32],
+            ..HostContext::default()
+        };
+        SUITE
+            .iter()
+            .map(|(name, setup, body)| {
+                let code = contract(setup, body);
+                let mut times = Vec::with_capacity(RUNS);
+                let mut gas = 0;
+                for _ in 0..RUNS {
+                    let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
+                    let start = Instant::now();
+                    let result = vm.execute(&mut host, code.as_bytes(), b"").result;
+                    times.push(start.elapsed());
+                    if let Err(e) = result {
+                        panic!("{name} failed: {e}");
+                    }
+                    gas = host.gas_used();
+                }
+                // The setup (module level) runs every time too; it is part of the work.
+                times.sort();
+                (name.to_string(), gas, times[RUNS / 2])
+            })
+            .collect::<Vec<(String, u64, Duration)>>()
+    })
+    .expect("interpreter thread");
+
+    println!("| workload | gas | time (us) | gas/us |");
+    println!("|---|---:|---:|---:|");
+    let mut rates = Vec::new();
+    for (name, gas, time) in &rows {
+        let us = time.as_secs_f64() * 1e6;
+        let rate = *gas as f64 / us;
+        rates.push((rate, name.clone()));
+        println!("| {name} | {gas} | {us:.0} | {rate:.0} |");
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let (min, max) = (&rates[0], &rates[rates.len() - 1]);
+    println!();
+    println!(
+        "spread max/min gas per us: {:.2}x (min {:.0} {}, max {:.0} {}); target <= 3x",
+        max.0 / min.0,
+        min.0,
+        min.1,
+        max.0,
+        max.1
+    );
+}

@@ -1,0 +1,340 @@
+//! Gas bombs: every way we know to make one instruction, one loop or one
+//! allocation do unbounded work ends with `OutOfGas`, `MemoryError` or
+//! `RecursionError` at the gas limit, leaves no write behind the point it
+//! stopped, and costs exactly the same gas on every run and every interpreter.
+//!
+//! Bound: each bomb runs with a gas limit of [`LIMIT`] (or the default memory
+//! limit of 64 MiB); at the calibrated rate of about one gas per nanosecond that
+//! is tens of milliseconds of work. A bomb that escaped pricing would run for
+//! minutes or abort the process; [`bounded`] fails the test if one runs past
+//! [`HANG`], a hang detector, not a speed target (BENCHMARKS.md has the times).
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use pvm_gas::MeteringMode;
+use pvm_host::HostErrorKind;
+use pvm_runtime::{ErrorKind, Execution, RuntimeConfig};
+
+/// Gas limit of every bomb.
+const LIMIT: u64 = 20_000_000;
+
+/// A bomb running this long has escaped metering.
+const HANG: Duration = Duration::from_secs(60);
+
+/// Runs `body` as `main`'s body after a write that must survive, with a write
+/// after it that must never happen.
+fn bomb(body: &str, config: RuntimeConfig) -> (Execution, pvm_host::MemoryHost) {
+    let indented: String = body.lines().map(|l| format!("    {l}\n")).collect();
+    let code = format!(
+        "import pvm_host, itertools, _collections, _functools\n\
+         def main(input):\n    pvm_host.set_state(b'before', b'1')\n{indented}    pvm_host.set_state(b'after', b'1')\n    return 'escaped'\n"
+    );
+    bounded(move || run_with_config(&code, b"", LIMIT, config))
+}
+
+fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    let start = Instant::now();
+    let out = f();
+    assert!(start.elapsed() < HANG, "a bomb ran for {:?}", start.elapsed());
+    out
+}
+
+/// Checks the bomb ran out of gas, used exactly the limit and wrote nothing after.
+fn out_of_gas(body: &str) -> Result<(), String> {
+    out_of_gas_in(body, RuntimeConfig::default())
+}
+
+fn out_of_gas_in(body: &str, config: RuntimeConfig) -> Result<(), String> {
+    let (exec, host) = bomb(body, config);
+    let e = match exec.result {
+        Ok(_) => return Err(format!("{body}
+  succeeded")),
+        Err(e) => e,
+    };
+    if e.kind != ErrorKind::Host(HostErrorKind::OutOfGas) {
+        return Err(format!("{body}
+  failed with {e}, not OutOfGas"));
+    }
+    if host.gas_used() != LIMIT {
+        return Err(format!("{body}
+  used {} gas of {LIMIT}", host.gas_used()));
+    }
+    if !host.state().contains_key(&b"before"[..]) || host.state().contains_key(&b"after"[..]) {
+        return Err(format!("{body}
+  wrong writes: {:?}", host.state().keys()));
+    }
+    Ok(())
+}
+
+/// Checks the bomb failed with an exception whose message contains `needle`
+/// (or ran out of gas first) and wrote nothing after.
+fn fails_with_exception(body: &str, needle: &str) -> Result<(), String> {
+    let (exec, host) = bomb(body, RuntimeConfig::default());
+    let e = match exec.result {
+        Ok(_) => return Err(format!("{body}\n  succeeded")),
+        Err(e) => e,
+    };
+    if !(e.message.contains(needle) || e.kind == ErrorKind::Host(HostErrorKind::OutOfGas)) {
+        return Err(format!("{body}\n  expected {needle:?} or OutOfGas, got {e}"));
+    }
+    if host.gas_used() > LIMIT || host.state().contains_key(&b"after"[..]) {
+        return Err(format!("{body}\n  used {} gas, writes {:?}", host.gas_used(), host.state().keys()));
+    }
+    Ok(())
+}
+
+/// Runs every case and fails listing all that misbehaved.
+fn all(cases: &[&str], check: impl Fn(&str) -> Result<(), String>) {
+    let failures: Vec<String> = cases.iter().filter_map(|c| check(c).err()).collect();
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+}
+
+#[test]
+fn infinite_loops_stop_however_they_catch() {
+    all(&[
+        "while True:\n    pass",
+        "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
+        "while True:\n    try:\n        while True:\n            pass\n    except BaseException:\n        pass\n    finally:\n        pvm_host.set_state(b'after', b'finally')",
+        "try:\n    while True:\n        pass\nfinally:\n    while True:\n        pass",
+        "class C:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a):\n        while True:\n            pass\nwith C():\n    while True:\n        pass",
+        "class C:\n    def __enter__(self):\n        return self\n    def __exit__(self, *a):\n        return True\nwhile True:\n    with C():\n        while True:\n            pass",
+        "def g():\n    while True:\n        try:\n            yield 1\n        except BaseException:\n            pass\nfor _ in g():\n    pass",
+        "def g():\n    try:\n        while True:\n            yield 1\n    finally:\n        while True:\n            pass\nit = g()\nnext(it)\ndel it",
+        "class D:\n    def __del__(self):\n        while True:\n            pass\nwhile True:\n    D()",
+        "for _ in itertools.count():\n    pass",
+        "x = 0\nwhile True:\n    x = (x + 1) % 7",
+        "def f():\n    try:\n        return f()\n    except RecursionError:\n        return f()\nf()",
+        "while True:\n    try:\n        pvm_host.charge_gas(10)\n    except pvm_host.HostError:\n        pass",
+    ], out_of_gas);
+}
+
+#[test]
+fn coarse_metering_also_stops_loops() {
+    let coarse = RuntimeConfig {
+        metering: MeteringMode::Coarse,
+        ..RuntimeConfig::default()
+    };
+    all(&[
+        "while True:\n    pass",
+        "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
+        "def f(n):\n    return f(n + 1) if n < 900 else 0\nwhile True:\n    f(0)",
+        "for _ in itertools.count():\n    pass",
+    ], |b| out_of_gas_in(b, coarse.clone()));
+}
+
+#[test]
+fn bulk_work_is_priced() {
+    // Each line would take minutes (or all memory) if it were free.
+    all(&[
+        // big integers
+        "x = 3 ** 200000\nwhile True:\n    x * x",
+        "x = 7 ** 300000\nwhile True:\n    x // 12345678901234567890123",
+        "x = 7 ** 300000\nwhile True:\n    x % 1234567890123456789012345678901",
+        "while True:\n    pow(3, 10 ** 6, 10 ** 2000 + 1)",
+        "while True:\n    hex(1 << 2000000)",
+        // repetition and concatenation
+        "s = 'x' * 1000000\nwhile True:\n    t = s + s",
+        "b = b'x' * 1000000\nwhile True:\n    c = b + b",
+        "l = [0] * 100000\nwhile True:\n    m = l + l",
+        "t = (0,) * 100000\nwhile True:\n    u = t + t",
+        "while True:\n    s = 'ab' * 500000",
+        "while True:\n    l = [None] * 1000000",
+        // joins, splits, replaces, searches on long sequences
+        "parts = ['abc'] * 100000\nwhile True:\n    ','.join(parts)",
+        "s = 'a,' * 500000\nwhile True:\n    s.split(',')",
+        "s = 'a' * 1000000\nwhile True:\n    s.replace('a', 'bb')",
+        "s = 'a' * 1000000\nwhile True:\n    s.find('b')",
+        "s = 'a' * 1000000\nwhile True:\n    'b' in s",
+        "b = b'a' * 1000000\nwhile True:\n    b.count(b'b')",
+        "l = list(range(100000))\nwhile True:\n    -1 in l",
+        "t = tuple(range(100000))\nwhile True:\n    t.count(-1)",
+        "l = list(range(100000))\nwhile True:\n    l.index(99999)",
+        // sorting and materialising iterables
+        "l = list(range(100000, 0, -1))\nwhile True:\n    sorted(l)",
+        "while True:\n    list(range(1000000))",
+        "while True:\n    set(range(100000))",
+        "while True:\n    dict.fromkeys(range(100000))",
+        "while True:\n    sum(range(1000000))",
+        "while True:\n    max(itertools.repeat(1, 1000000))",
+        "d = dict.fromkeys(range(100000))\nwhile True:\n    list(d.items())",
+        // formatting and hashing
+        "while True:\n    '%s' % ('x' * 1000000)",
+        "s = 'y' * 1000000\nwhile True:\n    f'{s}{s}'",
+        "while True:\n    format(1, '>100000')",
+        "b = b'z' * 1000000\nwhile True:\n    hash(b)",
+        "while True:\n    hash('w' * 1000000)",
+        "s = 'q' * 1000000\nwhile True:\n    s == s[:-1] + 'q'",
+        "l = list(range(100000))\nwhile True:\n    l == list(l)",
+        // natively looping containers and collisions
+        "d = {}\nfor i in range(100000):\n    d[i * (2 ** 61 - 1)] = i",
+        "q = _collections.deque(range(100000))\nwhile True:\n    q.rotate(50000)",
+        "l = list(range(100000))\nwhile True:\n    l.insert(0, 1)\n    l.pop(0)",
+        "while True:\n    repr(list(range(10000)))",
+        "l = list(range(100000))\nwhile True:\n    l.reverse()",
+        "s = 'a' * 100000\nwhile True:\n    s.upper()",
+        "while True:\n    isinstance(1, (str,) * 10000)",
+    ], out_of_gas);
+}
+
+#[test]
+fn allocation_bombs_hit_the_memory_limit() {
+    all(&[
+        "x = 'x' * (10 ** 9)",
+        "x = b'x' * (10 ** 9)",
+        "x = [0] * (10 ** 9)",
+        "x = (0,) * (10 ** 9)",
+        "x = bytes(10 ** 9)",
+        "x = bytearray(10 ** 9)",
+        "x = (1).to_bytes(10 ** 9, 'big')",
+        "x = 10 ** (10 ** 9)",
+        "x = 1 << (10 ** 10)",
+        "x = '%*s' % (10 ** 9, '')",
+        "x = '%1000000000s' % ''",
+        "x = f'{0:>1000000000}'",
+        "x = format(1.5, '.1000000000f')",
+        "x = '\\t'.expandtabs(10 ** 9)",
+        "x = b'\\t'.expandtabs(10 ** 9)",
+        "x = 'a'.ljust(10 ** 9)",
+        "x = 'a'.zfill(10 ** 9)",
+        "x = ('a' * 100000).replace('', 'x' * 1000)",
+        "x = ('a' * 100000).replace('a', 'b' * 100000)",
+        "s = 'x'\nwhile True:\n    s = s + s",
+        "l = [0]\nwhile True:\n    l = l + l",
+        "l = [0]\nwhile True:\n    l *= 2",
+        "s = 'x' * 1000\nparts = [s] * 100000\nx = ''.join(parts)",
+    ], |b| fails_with_exception(b, "MemoryError"));
+}
+
+#[test]
+fn round_to_a_huge_power_is_zero_like_cpython() {
+    assert_eq!(ok("def main(input):\n    return str(round(12345, -(2 ** 31)))\n"), "0");
+    assert_eq!(ok("def main(input):\n    return str(round(12345, -2))\n"), "12300");
+}
+
+#[test]
+fn memory_limit_is_configurable() {
+    let small = RuntimeConfig {
+        memory_limit: 1 << 20,
+        ..RuntimeConfig::default()
+    };
+    let (exec, _) = run_with_config(
+        "def main(input):\n    return str(len('x' * 500000))\n",
+        b"",
+        LIMIT,
+        small.clone(),
+    );
+    assert_eq!(exec.result.unwrap(), b"500000");
+    let (exec, _) = run_with_config(
+        "def main(input):\n    return str(len('x' * 2000000))\n",
+        b"",
+        LIMIT,
+        small,
+    );
+    let e = exec.result.unwrap_err();
+    assert!(e.message.starts_with("MemoryError: transaction memory limit of 1048576 bytes"), "{e}");
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn recursion_stops_at_the_same_depth_without_crashing() {
+    // Python frames.
+    let depth = "def f(n):\n    try:\n        return f(n + 1)\n    except RecursionError:\n        return n\ndef main(input):\n    return str(f(0))\n";
+    let first = ok(depth);
+    assert_eq!(first, ok(depth));
+    // Mutual recursion.
+    fails_with("def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\ndef main(input):\n    a(0)\n", "RecursionError");
+    // Native recursion through containers and dunder methods: each raises
+    // RecursionError instead of overflowing the node's stack.
+    for body in [
+        "l = []\nfor _ in range(200000):\n    l = [l]\nrepr(l)",
+        "d = {}\nfor _ in range(200000):\n    d = {1: d}\nstr(d)",
+        "t = ()\nfor _ in range(200000):\n    t = (t,)\nhash(t)",
+        "a = []\nb = []\nfor _ in range(200000):\n    a = [a]\n    b = [b]\na == b",
+        "a = []\nb = []\nfor _ in range(200000):\n    a = [a]\n    b = [b]\na < b",
+        "it = iter([1])\nfor _ in range(200000):\n    it = map(abs, it)\nnext(it)",
+        "it = iter([1])\nfor _ in range(200000):\n    it = zip(it)\nlist(it)",
+        "class R:\n    def __repr__(self):\n        return repr(self)\nrepr(R())",
+        "class E:\n    def __eq__(self, other):\n        return self == other\nE() == E()",
+        "class H:\n    def __hash__(self):\n        return hash(self)\nhash(H())",
+        "class L:\n    def __lt__(self, other):\n        return self < other\nsorted([L(), L()])",
+        "t = int\nfor _ in range(200000):\n    t = (t,)\nisinstance(1, t)",
+        "f = abs\nfor _ in range(200000):\n    f = _functools.partial(f)\nf(1)",
+    ] {
+        let (exec, host) = bomb(body, RuntimeConfig::default());
+        let e = exec.result.expect_err(body);
+        assert!(
+            e.message.starts_with("RecursionError") || e.kind == ErrorKind::Host(HostErrorKind::OutOfGas),
+            "{body}\n{e}"
+        );
+        assert!(!host.state().contains_key(&b"after"[..]));
+    }
+}
+
+#[test]
+fn gas_is_identical_across_runs_and_interpreter_histories() {
+    let contracts = [
+        include_str!("../../integration/contracts/token.py"),
+        "def main(input):\n    s = 0\n    for i in range(2000):\n        s += i * i\n    return str(s)\n",
+        "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\ndef main(input):\n    return str(fib(15))\n",
+        "def main(input):\n    words = ('lorem ipsum dolor ' * 300).split()\n    return ','.join(sorted(set(words))) + str(len(' '.join(words).upper()))\n",
+        "def main(input):\n    d = {str(i): i for i in range(500)}\n    return str(sum(d.values()) + len(repr(d)))\n",
+        "class P:\n    def __init__(self, x):\n        self.x = x\n    def __repr__(self):\n        return f'P({self.x})'\ndef main(input):\n    return repr(sorted([P(i) for i in range(100)], key=lambda p: -p.x)[:3])\n",
+        "def main(input):\n    x = 3 ** 5000\n    return str(len(str(x)) + x % 97)\n",
+        "def main(input):\n    while True:\n        pass\n",
+    ];
+    let input = b"transfer 00ff 5";
+    let fresh: Vec<(String, u64)> = contracts
+        .iter()
+        .map(|c| {
+            let (exec, host) = run(c, input);
+            (format!("{:?}", exec.result), host.gas_used())
+        })
+        .collect();
+    // Same calls again on one interpreter warmed by all of them (twice over).
+    let mut calls = Vec::new();
+    for _ in 0..2 {
+        for c in contracts.iter().rev() {
+            calls.push((c.to_string(), input.to_vec()));
+        }
+    }
+    for c in contracts {
+        calls.push((c.to_string(), input.to_vec()));
+    }
+    let warmed = run_many(calls);
+    let warmed: Vec<(String, u64)> = warmed[warmed.len() - contracts.len()..]
+        .iter()
+        .map(|(exec, host)| (format!("{:?}", exec.result), host.gas_used()))
+        .collect();
+    assert_eq!(fresh, warmed);
+    assert_eq!(fresh[contracts.len() - 1].1, GAS, "the endless loop used all its gas");
+    // And a plain rerun.
+    let again: Vec<u64> = contracts.iter().map(|c| run(c, input).1.gas_used()).collect();
+    assert_eq!(fresh.iter().map(|(_, g)| *g).collect::<Vec<_>>(), again);
+}
+
+#[test]
+fn gas_left_agrees_with_the_host_and_decreases() {
+    let code = "import pvm_host\ndef main(input):\n    a = pvm_host.gas_left()\n    x = [i for i in range(100)]\n    b = pvm_host.gas_left()\n    return f'{a} {b}'\n";
+    let (exec, host) = run(code, b"");
+    let out = String::from_utf8(exec.result.unwrap()).unwrap();
+    let (a, b) = out.split_once(' ').unwrap();
+    let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
+    assert!(b < a, "{a} {b}");
+    assert!(a < GAS && host.gas_used() > GAS - a, "{a} {}", host.gas_used());
+}
+
+#[test]
+fn work_costs_gas_in_proportion() {
+    let cost = |n: u32| {
+        let code = format!("def main(input):\n    for i in range({n}):\n        pass\n");
+        run(&code, b"").1.gas_used()
+    };
+    let (small, big) = (cost(1_000), cost(10_000));
+    let per_iteration_small = (big - small) / 9_000;
+    assert!(per_iteration_small > 0);
+    let huge = cost(100_000);
+    assert_eq!((huge - big) / 90_000, per_iteration_small);
+}
