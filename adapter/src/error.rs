@@ -36,7 +36,10 @@ mod tests {
         let e = host_error(too_big);
         assert_eq!(e.kind(), HostErrorKind::InvalidInput);
         assert!(e.to_string().contains("limit of 5 bytes"), "{e}");
-        assert_eq!(host_error(OverlayError::StaleView).kind(), HostErrorKind::StorageError);
+        assert_eq!(
+            host_error(OverlayError::StaleView).kind(),
+            HostErrorKind::StorageError
+        );
         assert_eq!(
             host_error(OverlayError::CheckpointsOpen { open: 1 }).kind(),
             HostErrorKind::Internal

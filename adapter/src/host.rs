@@ -123,14 +123,29 @@ mod tests {
     #[test]
     fn contracts_see_only_their_own_namespace() {
         let mut o = overlay();
-        AltoHost::new(&mut o, [1; 32], HostContext::default(), RandomnessSeed::default(), 100)
-            .set_state(b"k", b"one")
-            .unwrap();
-        let mut other = AltoHost::new(&mut o, [2; 32], HostContext::default(), RandomnessSeed::default(), 100);
+        AltoHost::new(
+            &mut o,
+            [1; 32],
+            HostContext::default(),
+            RandomnessSeed::default(),
+            100,
+        )
+        .set_state(b"k", b"one")
+        .unwrap();
+        let mut other = AltoHost::new(
+            &mut o,
+            [2; 32],
+            HostContext::default(),
+            RandomnessSeed::default(),
+            100,
+        );
         assert_eq!(other.get_state(b"k").unwrap(), None);
         other.set_state(b"k", b"two").unwrap();
         other.delete_state(b"k").unwrap();
-        assert_eq!(o.get(&StateKey::new([1; 32], b"k".to_vec())).unwrap(), Some(b"one".to_vec()));
+        assert_eq!(
+            o.get(&StateKey::new([1; 32], b"k".to_vec())).unwrap(),
+            Some(b"one".to_vec())
+        );
     }
 
     #[test]
@@ -138,7 +153,13 @@ mod tests {
         let mut o = overlay();
         let cp = o.checkpoint().unwrap();
         {
-            let mut h = AltoHost::new(&mut o, [1; 32], HostContext::default(), RandomnessSeed::default(), 100);
+            let mut h = AltoHost::new(
+                &mut o,
+                [1; 32],
+                HostContext::default(),
+                RandomnessSeed::default(),
+                100,
+            );
             h.set_state(b"k", b"v").unwrap();
             h.emit_event("E", b"x").unwrap();
         }
@@ -154,7 +175,13 @@ mod tests {
             ..Limits::default()
         };
         let mut o = StateOverlay::new(MemoryView::default(), limits);
-        let mut h = AltoHost::new(&mut o, [1; 32], HostContext::default(), RandomnessSeed::default(), 10);
+        let mut h = AltoHost::new(
+            &mut o,
+            [1; 32],
+            HostContext::default(),
+            RandomnessSeed::default(),
+            10,
+        );
         let e = h.set_state(b"k", b"too long").unwrap_err();
         assert_eq!(e.kind(), HostErrorKind::InvalidInput);
         assert!(h.charge_gas(11).is_err());

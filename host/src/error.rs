@@ -105,7 +105,10 @@ mod tests {
 
     #[test]
     fn messages_carry_details() {
-        let e = HostError::OutOfGas { needed: 10, left: 3 };
+        let e = HostError::OutOfGas {
+            needed: 10,
+            left: 3,
+        };
         assert_eq!(e.to_string(), "out of gas: needed 10, 3 left");
         assert_eq!(e.kind(), HostErrorKind::OutOfGas);
         assert_eq!(

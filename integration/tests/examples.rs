@@ -43,7 +43,10 @@ fn token_transfers_and_rejects_overdraft() {
     .unwrap();
     assert_eq!(first.unwrap(), b"600000");
     let e = second.unwrap_err();
-    assert_eq!(e.message, "ValueError: insufficient balance: 600000 < 700000");
+    assert_eq!(
+        e.message,
+        "ValueError: insufficient balance: 600000 < 700000"
+    );
     assert_eq!(balance, b"400000");
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].data, b"aa:bb:400000");
@@ -59,7 +62,12 @@ fn examples_are_identical_across_interpreters() {
                 .map(|name| {
                     let mut host = MemoryHost::new(ctx(b"s"), 10_000_000);
                     let exec = vm.execute(&mut host, &contract(name), b"transfer 01 2");
-                    format!("{exec:?}|{}|{:?}|{:?}", host.gas_used(), host.events(), host.state())
+                    format!(
+                        "{exec:?}|{}|{:?}|{:?}",
+                        host.gas_used(),
+                        host.events(),
+                        host.state()
+                    )
                 })
                 .collect::<Vec<_>>()
         })

@@ -332,8 +332,13 @@ fn run_with_state(
                 .stack_size(pvm_runtime::sandbox::STACK_SIZE)
                 .spawn_scoped(scope, || {
                     let mut vm = PvmInterpreter::with_config(RuntimeConfig::default());
-                    let mut host =
-                        AltoHost::new(overlay, namespace, context, RandomnessSeed(digest), gas_limit);
+                    let mut host = AltoHost::new(
+                        overlay,
+                        namespace,
+                        context,
+                        RandomnessSeed(digest),
+                        gas_limit,
+                    );
                     let execution: Execution = vm.execute(&mut host, &code, &input);
                     (execution, host.gas_used())
                 })
@@ -350,11 +355,21 @@ fn run_with_state(
             .collect();
         let receipt = RunReceipt::new(execution, gas_used, events);
         if receipt.success() {
-            overlay.commit(checkpoint).map_err(|e| usage(e.to_string()))?;
-            let pending = chain.merkleize(block).await.map_err(|e| usage(e.to_string()))?;
-            chain.finalize(&pending).await.map_err(|e| usage(e.to_string()))?;
+            overlay
+                .commit(checkpoint)
+                .map_err(|e| usage(e.to_string()))?;
+            let pending = chain
+                .merkleize(block)
+                .await
+                .map_err(|e| usage(e.to_string()))?;
+            chain
+                .finalize(&pending)
+                .await
+                .map_err(|e| usage(e.to_string()))?;
         } else {
-            overlay.revert(checkpoint).map_err(|e| usage(e.to_string()))?;
+            overlay
+                .revert(checkpoint)
+                .map_err(|e| usage(e.to_string()))?;
         }
         chain.close().await.map_err(|e| usage(e.to_string()))?;
         Ok(receipt)
@@ -375,9 +390,9 @@ fn tx(cmd: TxCommand) -> Result<i32, Failure> {
         }
         TxCommand::Call { addr_hex, common } => {
             let bytes = parse_hex("ADDR_HEX", &addr_hex)?;
-            let contract: [u8; 32] = bytes
-                .try_into()
-                .map_err(|b: Vec<u8>| usage(format!("ADDR_HEX must be 32 bytes, got {}", b.len())))?;
+            let contract: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+                usage(format!("ADDR_HEX must be 32 bytes, got {}", b.len()))
+            })?;
             let action = Action::Call {
                 contract,
                 input: common.input.as_bytes().to_vec(),
@@ -458,11 +473,16 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
         let block = local_block(node.chain().last_committed(), txs);
         match node.apply(&block).await {
             Ok((info, receipts)) => Ok((info.height, info.state_root, receipts)),
-            Err(NodeError::InvalidBlock { error, .. }) => Err(usage(name_line(&file, &numbers, &error))),
+            Err(NodeError::InvalidBlock { error, .. }) => {
+                Err(usage(name_line(&file, &numbers, &error)))
+            }
             Err(e) => Err(e.into()),
         }
     })?;
-    let failed = receipts.iter().filter(|r| r.status == TxStatus::Failure).count();
+    let failed = receipts
+        .iter()
+        .filter(|r| r.status == TxStatus::Failure)
+        .count();
     if args.json {
         let value = json!({
             "height": height,
@@ -471,14 +491,21 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
         });
         println!("{value}");
     } else {
-        println!("block {height}: {} transactions, {failed} failed", receipts.len());
+        println!(
+            "block {height}: {} transactions, {failed} failed",
+            receipts.len()
+        );
         println!("state root: {}", hex::encode(root));
         for r in &receipts {
             let status = match &r.error {
                 None => "success".to_owned(),
                 Some(e) => format!("failure ({}: {})", e.kind, e.message),
             };
-            println!("  {} gas {:>9}  {status}", hex::encode(r.tx_hash), r.gas_used);
+            println!(
+                "  {} gas {:>9}  {status}",
+                hex::encode(r.tx_hash),
+                r.gas_used
+            );
         }
     }
     Ok(if failed == 0 { 0 } else { EXIT_FAILURE })
@@ -489,7 +516,9 @@ fn name_line(file: &str, numbers: &[usize], error: &crate::executor::BlockError)
     use crate::executor::BlockError;
     match error {
         BlockError::InvalidTx { index, reason } => match numbers.get(*index) {
-            Some(line) => format!("{file}:{line}: invalid transaction: {reason}; nothing was applied"),
+            Some(line) => {
+                format!("{file}:{line}: invalid transaction: {reason}; nothing was applied")
+            }
             None => format!("{error}; nothing was applied"),
         },
         other => format!("{other}; nothing was applied"),
@@ -561,10 +590,16 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         .collect();
     let json_out = args.json;
     let summary = with_node(args.state.as_deref(), &config, async |node| {
-        let first = local_block(node.chain().last_committed(), vec![(PVM_TX_KIND, deploy.encode())]);
+        let first = local_block(
+            node.chain().last_committed(),
+            vec![(PVM_TX_KIND, deploy.encode())],
+        );
         let (_, receipts) = node.apply(&first).await?;
         if receipts[0].status != TxStatus::Success {
-            return Err(usage(format!("deploying the token failed: {:?}", receipts[0].error)));
+            return Err(usage(format!(
+                "deploying the token failed: {:?}",
+                receipts[0].error
+            )));
         }
         if !json_out {
             println!("deployed the token contract at {}", hex::encode(token));
@@ -606,7 +641,10 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
             })
         );
     } else {
-        println!("{} transfers: {succeeded} succeeded, {failed} failed", args.txs);
+        println!(
+            "{} transfers: {succeeded} succeeded, {failed} failed",
+            args.txs
+        );
         println!("gas used:   {gas}");
         println!("state root: {}", hex::encode(root));
         println!(

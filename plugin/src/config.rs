@@ -253,10 +253,13 @@ mod tests {
     #[test]
     fn shipped_file_is_the_defaults() {
         let shipped = PvmConfig::from_toml(include_str!("../../config/pvm.toml")).unwrap();
-        assert_eq!(shipped, PvmConfig {
-            enabled: true,
-            ..PvmConfig::default()
-        });
+        assert_eq!(
+            shipped,
+            PvmConfig {
+                enabled: true,
+                ..PvmConfig::default()
+            }
+        );
     }
 
     #[test]
@@ -267,7 +270,10 @@ mod tests {
             ("[pool]\nsize = 0\n", "pool.size"),
             ("[pool]\nsize = \"two\"\n", "size"),
             ("[chain]\nmetering = \"fast\"\n", "metering"),
-            ("[chain]\ntx_gas_limit = 10\nblock_gas_limit = 5\n", "chain.tx_gas_limit"),
+            (
+                "[chain]\ntx_gas_limit = 10\nblock_gas_limit = 5\n",
+                "chain.tx_gas_limit",
+            ),
             ("enabled = \"yes\"\n", "enabled"),
         ];
         for (text, key) in cases {
@@ -281,7 +287,13 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("pvm-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("gas.toml");
-        std::fs::write(&path, GasSchedule::V2.to_toml().replace("per_kib = 256", "per_kib = 300")).unwrap();
+        std::fs::write(
+            &path,
+            GasSchedule::V2
+                .to_toml()
+                .replace("per_kib = 256", "per_kib = 300"),
+        )
+        .unwrap();
         let mut config = PvmConfig::default();
         config.chain.gas_schedule = path.clone();
         assert_eq!(config.schedule().unwrap().per_kib, 300);

@@ -109,16 +109,24 @@ impl BlockExecutor {
         }
         for (kind, indexes) in by_kind {
             let handler = self.registry.get(kind).expect("checked above");
-            let bytes: Vec<&[u8]> = indexes.iter().map(|&i| payload.txs[i].1.as_slice()).collect();
-            let txs = handler.check_many(&bytes).map_err(|(at, e)| BlockError::InvalidTx {
-                index: indexes[at],
-                reason: e.0,
-            })?;
+            let bytes: Vec<&[u8]> = indexes
+                .iter()
+                .map(|&i| payload.txs[i].1.as_slice())
+                .collect();
+            let txs = handler
+                .check_many(&bytes)
+                .map_err(|(at, e)| BlockError::InvalidTx {
+                    index: indexes[at],
+                    reason: e.0,
+                })?;
             for (i, tx) in indexes.into_iter().zip(txs) {
                 checked[i] = Some(tx);
             }
         }
-        let checked: Vec<CheckedTx> = checked.into_iter().map(|t| t.expect("every index checked")).collect();
+        let checked: Vec<CheckedTx> = checked
+            .into_iter()
+            .map(|t| t.expect("every index checked"))
+            .collect();
         let total = checked
             .iter()
             .fold(0u64, |sum, tx| sum.saturating_add(tx.gas_limit));
@@ -142,10 +150,10 @@ impl BlockExecutor {
         let mut receipts = Vec::with_capacity(txs.len());
         let mut ctx = ExecContext { overlay, env, vm };
         for (index, tx) in txs.iter().enumerate() {
-            let handler = self
-                .registry
-                .get(tx.kind)
-                .ok_or(BlockError::UnknownKind { index, kind: tx.kind })?;
+            let handler = self.registry.get(tx.kind).ok_or(BlockError::UnknownKind {
+                index,
+                kind: tx.kind,
+            })?;
             let start = Instant::now();
             let receipt = handler
                 .execute(tx, &mut ctx)

@@ -79,7 +79,11 @@ impl<E: Context + Spawner> PvmNode<E> {
     /// Opens the node's storage on `context` (recovering to the last committed
     /// block) and builds its interpreter pool. Refuses a disabled or invalid
     /// configuration, or one this build cannot honour.
-    pub async fn open(context: E, config: &PvmConfig, partition_prefix: &str) -> Result<Self, NodeError> {
+    pub async fn open(
+        context: E,
+        config: &PvmConfig,
+        partition_prefix: &str,
+    ) -> Result<Self, NodeError> {
         if !config.enabled {
             return Err(NodeError::Disabled);
         }
@@ -189,5 +193,11 @@ pub fn local_block(tip: Option<BlockInfo>, txs: Vec<(u8, Vec<u8>)>) -> Block {
         leader: ed25519::PrivateKey::from_seed(0).public_key(),
         parent: (View::new(parent_height), parent),
     };
-    Block::new(context, parent, Height::new(height), height * 1_000, payload.encode().into())
+    Block::new(
+        context,
+        parent,
+        Height::new(height),
+        height * 1_000,
+        payload.encode().into(),
+    )
 }

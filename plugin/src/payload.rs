@@ -178,16 +178,26 @@ mod tests {
         };
         assert_eq!(
             BlockPayload::decode(&big.encode(), &limits),
-            Err(PayloadError::TxTooLarge { index: 0, len: 4, limit: 3 })
+            Err(PayloadError::TxTooLarge {
+                index: 0,
+                len: 4,
+                limit: 3
+            })
         );
         let mut bytes = ok.encode();
         bytes[0] = 7;
-        assert_eq!(BlockPayload::decode(&bytes, &limits), Err(PayloadError::Version(7)));
+        assert_eq!(
+            BlockPayload::decode(&bytes, &limits),
+            Err(PayloadError::Version(7))
+        );
         let bytes = ok.encode();
         assert!(matches!(
             BlockPayload::decode(&bytes[..bytes.len() - 1], &limits),
             Err(PayloadError::Malformed(_))
         ));
-        assert!(matches!(BlockPayload::decode(&[], &limits), Err(PayloadError::Malformed(_))));
+        assert!(matches!(
+            BlockPayload::decode(&[], &limits),
+            Err(PayloadError::Malformed(_))
+        ));
     }
 }

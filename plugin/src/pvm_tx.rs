@@ -119,7 +119,11 @@ impl TxHandler for PvmHandler {
         Ok(decoded.into_iter().map(Self::checked).collect())
     }
 
-    fn execute(&self, checked: &CheckedTx, ctx: &mut ExecContext<'_>) -> Result<Receipt, Rejection> {
+    fn execute(
+        &self,
+        checked: &CheckedTx,
+        ctx: &mut ExecContext<'_>,
+    ) -> Result<Receipt, Rejection> {
         let tx = checked
             .body
             .downcast_ref::<Transaction>()
@@ -154,7 +158,12 @@ impl TxHandler for PvmHandler {
                 ctx.overlay
                     .set(code_key(&address), code.clone())
                     .map_err(state_err)?;
-                (address, Some(code.clone()), Entry::Init, init_input.as_slice())
+                (
+                    address,
+                    Some(code.clone()),
+                    Entry::Init,
+                    init_input.as_slice(),
+                )
             }
             Action::Call { contract, input } => {
                 let code = ctx.overlay.get(&code_key(contract)).map_err(state_err)?;
@@ -180,7 +189,8 @@ impl TxHandler for PvmHandler {
                 (Err(error), gas)
             }
             Some(code) => {
-                let mut host = AltoHost::new(ctx.overlay, address, context, ctx.env.seed, tx.gas_limit);
+                let mut host =
+                    AltoHost::new(ctx.overlay, address, context, ctx.env.seed, tx.gas_limit);
                 let execution = ctx.vm.execute_entry(&mut host, &code, entry, input);
                 let gas = host.gas_used();
                 (execution.result.map_err(receipt_error), gas)

@@ -73,7 +73,12 @@ impl RunReceipt {
         s.push_str(&format!("output:   {}\n", printable(&self.output)));
         if let Some(e) = &self.error {
             let line = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            s.push_str(&format!("error:    {}{}: {}\n", e.kind.name(), line, e.message));
+            s.push_str(&format!(
+                "error:    {}{}: {}\n",
+                e.kind.name(),
+                line,
+                e.message
+            ));
         }
         s.push_str(&format!("events:   {}\n", self.events.len()));
         for e in &self.events {

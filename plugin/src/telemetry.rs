@@ -49,15 +49,37 @@ pub fn install() -> &'static PrometheusHandle {
 fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
     describe_histogram!("pvm_tx_gas_used", "Gas used per transaction");
-    describe_histogram!("pvm_tx_execution_seconds", Unit::Seconds, "Time to execute one transaction");
-    describe_counter!("pvm_txs_total", "Transactions executed, by outcome and error kind");
-    describe_histogram!("pvm_block_execution_seconds", Unit::Seconds, "Time to check, execute and merkleize a block");
-    describe_histogram!("pvm_state_commit_seconds", Unit::Seconds, "Time to commit a finalized block");
+    describe_histogram!(
+        "pvm_tx_execution_seconds",
+        Unit::Seconds,
+        "Time to execute one transaction"
+    );
+    describe_counter!(
+        "pvm_txs_total",
+        "Transactions executed, by outcome and error kind"
+    );
+    describe_histogram!(
+        "pvm_block_execution_seconds",
+        Unit::Seconds,
+        "Time to check, execute and merkleize a block"
+    );
+    describe_histogram!(
+        "pvm_state_commit_seconds",
+        Unit::Seconds,
+        "Time to commit a finalized block"
+    );
     describe_gauge!("pvm_committed_height", "Height of the last committed block");
     describe_gauge!("pvm_pool_size", "Interpreters in the pool");
     describe_gauge!("pvm_pool_available", "Idle interpreters in the pool");
-    describe_histogram!("pvm_pool_checkout_wait_seconds", Unit::Seconds, "Wait for a free interpreter");
-    describe_counter!("pvm_pool_interpreters_replaced_total", "Interpreters rebuilt after a panic");
+    describe_histogram!(
+        "pvm_pool_checkout_wait_seconds",
+        Unit::Seconds,
+        "Wait for a free interpreter"
+    );
+    describe_counter!(
+        "pvm_pool_interpreters_replaced_total",
+        "Interpreters rebuilt after a panic"
+    );
 }
 
 /// Serves the metrics at `http://addr/metrics` (any path) on a background

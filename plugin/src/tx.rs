@@ -38,9 +38,7 @@
 //! ```
 
 use bytes::{Buf, BufMut};
-use commonware_codec::{
-    varint::UInt, EncodeSize, Error as CodecError, FixedSize, ReadExt, Write,
-};
+use commonware_codec::{varint::UInt, EncodeSize, Error as CodecError, FixedSize, ReadExt, Write};
 use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _, Verifier as _};
 use thiserror::Error;
 
@@ -349,8 +347,14 @@ mod tests {
         assert_eq!(back, tx);
         back.verify_signature().unwrap();
         assert_eq!(encoded_len(&tx), tx.encode().len());
-        assert_eq!(tx.deployed_address(), contract_address(&key(1).public_key(), 3));
-        assert_ne!(tx.deployed_address(), contract_address(&key(1).public_key(), 4));
+        assert_eq!(
+            tx.deployed_address(),
+            contract_address(&key(1).public_key(), 3)
+        );
+        assert_ne!(
+            tx.deployed_address(),
+            contract_address(&key(1).public_key(), 4)
+        );
     }
 
     #[test]
@@ -359,7 +363,10 @@ mod tests {
         let n = bytes.len();
         bytes[n - 70] ^= 1; // inside the init input
         let tx = Transaction::decode(&bytes, &TxLimits::default()).unwrap();
-        assert!(matches!(tx.verify_signature(), Err(TxError::BadSignature { .. })));
+        assert!(matches!(
+            tx.verify_signature(),
+            Err(TxError::BadSignature { .. })
+        ));
         let mut other = deploy();
         other.sender = key(2).public_key();
         assert!(other.verify_signature().is_err());
@@ -369,29 +376,65 @@ mod tests {
     fn each_malformation_has_its_own_error() {
         let limits = TxLimits::default();
         let good = deploy().encode();
-        assert_eq!(Transaction::decode(&[], &limits), Err(TxError::Malformed(CodecError::EndOfBuffer.to_string())));
+        assert_eq!(
+            Transaction::decode(&[], &limits),
+            Err(TxError::Malformed(CodecError::EndOfBuffer.to_string()))
+        );
         let mut v2 = good.clone();
         v2[0] = 9;
         assert_eq!(Transaction::decode(&v2, &limits), Err(TxError::Version(9)));
         let mut extra = good.clone();
         extra.push(0);
-        assert!(matches!(Transaction::decode(&extra, &limits), Err(TxError::Malformed(m)) if m.contains("Extra")));
-        assert!(matches!(Transaction::decode(&good[..good.len() - 1], &limits), Err(TxError::Malformed(_))));
-        let small = TxLimits { max_code: 4, ..limits };
+        assert!(
+            matches!(Transaction::decode(&extra, &limits), Err(TxError::Malformed(m)) if m.contains("Extra"))
+        );
+        assert!(matches!(
+            Transaction::decode(&good[..good.len() - 1], &limits),
+            Err(TxError::Malformed(_))
+        ));
+        let small = TxLimits {
+            max_code: 4,
+            ..limits
+        };
         assert!(matches!(
             Transaction::decode(&good, &small),
-            Err(TxError::Oversize { field: "code", limit: 4, .. })
+            Err(TxError::Oversize {
+                field: "code",
+                limit: 4,
+                ..
+            })
         ));
-        let stingy = TxLimits { max_gas_limit: 10, ..limits };
+        let stingy = TxLimits {
+            max_gas_limit: 10,
+            ..limits
+        };
         assert_eq!(
             Transaction::decode(&good, &stingy),
-            Err(TxError::GasLimit { gas_limit: 1_000, max: 10 })
+            Err(TxError::GasLimit {
+                gas_limit: 1_000,
+                max: 10
+            })
         );
-        let huge = Transaction::sign(&key(1), 0, 1, Action::Call { contract: [0; 32], input: vec![0; 100] });
-        let tight = TxLimits { max_input: 99, ..limits };
+        let huge = Transaction::sign(
+            &key(1),
+            0,
+            1,
+            Action::Call {
+                contract: [0; 32],
+                input: vec![0; 100],
+            },
+        );
+        let tight = TxLimits {
+            max_input: 99,
+            ..limits
+        };
         assert!(matches!(
             Transaction::decode(&huge.encode(), &tight),
-            Err(TxError::Oversize { field: "input", len: 100, limit: 99 })
+            Err(TxError::Oversize {
+                field: "input",
+                len: 100,
+                limit: 99
+            })
         ));
     }
 

@@ -27,7 +27,11 @@ fn run_json(file: &str, extra: &[&str]) -> (i32, Value) {
     args.extend_from_slice(extra);
     let (code, stdout, stderr) = pvm(&args);
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one JSON line expected, got {stdout:?} / {stderr}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "exactly one JSON line expected, got {stdout:?} / {stderr}"
+    );
     (code, serde_json::from_str(lines[0]).expect("valid JSON"))
 }
 
@@ -49,12 +53,25 @@ fn counter_receipt() {
     assert_eq!(r["error"], Value::Null);
     assert!(r["gas_used"].as_u64().unwrap() > 0);
     let keys: Vec<&String> = r.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["error", "events", "gas_used", "logs", "output_hex", "status"]);
+    assert_eq!(
+        keys,
+        [
+            "error",
+            "events",
+            "gas_used",
+            "logs",
+            "output_hex",
+            "status"
+        ]
+    );
 }
 
 #[test]
 fn token_transfer_emits_event() {
-    let (code, r) = run_json("token.py", &["--input", "transfer 00ff 250", "--sender", "0a0b"]);
+    let (code, r) = run_json(
+        "token.py",
+        &["--input", "transfer 00ff 250", "--sender", "0a0b"],
+    );
     assert_eq!(code, 0, "{r}");
     assert_eq!(r["output_hex"], hex::encode("999750"));
     assert_eq!(r["events"][0]["topic"], "Transfer");
@@ -69,7 +86,10 @@ fn failing_contract_reverts_events_and_exits_1() {
     assert_eq!(r["events"].as_array().unwrap().len(), 0);
     assert_eq!(r["logs"][0], "about to fail");
     assert_eq!(r["error"]["kind"], "Exception");
-    assert_eq!(r["error"]["message"], "ValueError: this contract always fails");
+    assert_eq!(
+        r["error"]["message"],
+        "ValueError: this contract always fails"
+    );
     assert_eq!(r["error"]["line"], 9);
 }
 
@@ -79,7 +99,10 @@ fn text_receipt_is_readable() {
     let (code, stdout, _) = pvm(&["run", path.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(stdout.contains("status:   failure"), "{stdout}");
-    assert!(stdout.contains("error:    Exception (line 9): ValueError: this contract always fails"), "{stdout}");
+    assert!(
+        stdout.contains("error:    Exception (line 9): ValueError: this contract always fails"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -95,7 +118,10 @@ fn sandbox_refusals_are_failure_receipts() {
     .iter()
     .enumerate()
     {
-        let path = temp_contract(&format!("refuse{i}.py"), &format!("def main(input):\n    {body}\n"));
+        let path = temp_contract(
+            &format!("refuse{i}.py"),
+            &format!("def main(input):\n    {body}\n"),
+        );
         let (code, stdout, stderr) = pvm(&["run", path.to_str().unwrap(), "--json"]);
         assert_eq!(code, 1, "{body}: {stdout} {stderr}");
         let r: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -129,7 +155,15 @@ fn input_hex_and_context_flags() {
         "import pvm_host\ndef main(input):\n    c = pvm_host.context()\n    return input + c['sender'] + bytes([c['block_height']])\n",
     );
     let (code, stdout, _) = pvm(&[
-        "run", path.to_str().unwrap(), "--json", "--input-hex", "0xdead", "--sender", "beef", "--height", "7",
+        "run",
+        path.to_str().unwrap(),
+        "--json",
+        "--input-hex",
+        "0xdead",
+        "--sender",
+        "beef",
+        "--height",
+        "7",
     ]);
     assert_eq!(code, 0, "{stdout}");
     let r: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -140,7 +174,10 @@ fn input_hex_and_context_flags() {
 fn usage_and_io_errors_exit_2() {
     let (code, _, stderr) = pvm(&["run", "/nonexistent/contract.py"]);
     assert_eq!(code, 2);
-    assert!(stderr.contains("cannot read /nonexistent/contract.py"), "{stderr}");
+    assert!(
+        stderr.contains("cannot read /nonexistent/contract.py"),
+        "{stderr}"
+    );
     let path = contracts().join("counter.py");
     let (code, _, stderr) = pvm(&["run", path.to_str().unwrap(), "--input-hex", "zz"]);
     assert_eq!(code, 2);
@@ -161,8 +198,17 @@ fn temp_dir(name: &str) -> PathBuf {
 
 #[test]
 fn infinite_loop_stops_out_of_gas() {
-    let path = temp_contract("spin.py", "def main(input):\n    while True:\n        pass\n");
-    let (code, stdout, _) = pvm(&["run", path.to_str().unwrap(), "--json", "--gas-limit", "1000000"]);
+    let path = temp_contract(
+        "spin.py",
+        "def main(input):\n    while True:\n        pass\n",
+    );
+    let (code, stdout, _) = pvm(&[
+        "run",
+        path.to_str().unwrap(),
+        "--json",
+        "--gas-limit",
+        "1000000",
+    ]);
     assert_eq!(code, 1);
     let r: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(r["error"]["kind"], "OutOfGas");
@@ -175,7 +221,13 @@ fn run_with_state_persists_between_runs() {
     let counter = contracts().join("counter.py");
     let run = |input: &str| {
         let (code, stdout, stderr) = pvm(&[
-            "run", counter.to_str().unwrap(), "--json", "--state", dir.to_str().unwrap(), "--input", input,
+            "run",
+            counter.to_str().unwrap(),
+            "--json",
+            "--state",
+            dir.to_str().unwrap(),
+            "--input",
+            input,
         ]);
         assert_eq!(code, 0, "{stdout} {stderr}");
         let r: Value = serde_json::from_str(stdout.trim()).unwrap();
@@ -185,7 +237,12 @@ fn run_with_state_persists_between_runs() {
     assert_eq!(run("2"), "7", "the second run sees the first run's write");
     // A failing call changes nothing.
     let fail = contracts().join("fail.py");
-    let (code, _, _) = pvm(&["run", fail.to_str().unwrap(), "--state", dir.to_str().unwrap()]);
+    let (code, _, _) = pvm(&[
+        "run",
+        fail.to_str().unwrap(),
+        "--state",
+        dir.to_str().unwrap(),
+    ]);
     assert_eq!(code, 1);
     assert_eq!(run("1"), "8");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -200,13 +257,49 @@ fn tx(args: &[&str]) -> (String, String) {
 #[test]
 fn signed_transactions_run_as_a_block() {
     let token = contracts().join("token.py");
-    let (deploy, stderr) = tx(&["tx", "deploy", token.to_str().unwrap(), "--key-seed", "1", "--nonce", "0"]);
-    let addr = stderr.trim().strip_prefix("contract address: ").expect(&stderr).to_owned();
-    let (transfer, _) = tx(&["tx", "call", &addr, "--key-seed", "1", "--nonce", "1", "--input", "transfer 00ff 250"]);
-    let (balance, _) = tx(&["tx", "call", &addr, "--key-seed", "1", "--nonce", "2", "--input", "balance 00ff"]);
+    let (deploy, stderr) = tx(&[
+        "tx",
+        "deploy",
+        token.to_str().unwrap(),
+        "--key-seed",
+        "1",
+        "--nonce",
+        "0",
+    ]);
+    let addr = stderr
+        .trim()
+        .strip_prefix("contract address: ")
+        .expect(&stderr)
+        .to_owned();
+    let (transfer, _) = tx(&[
+        "tx",
+        "call",
+        &addr,
+        "--key-seed",
+        "1",
+        "--nonce",
+        "1",
+        "--input",
+        "transfer 00ff 250",
+    ]);
+    let (balance, _) = tx(&[
+        "tx",
+        "call",
+        &addr,
+        "--key-seed",
+        "1",
+        "--nonce",
+        "2",
+        "--input",
+        "balance 00ff",
+    ]);
     let dir = temp_dir("block");
     let file = dir.with_extension("txs");
-    std::fs::write(&file, format!("# the token example\n{deploy}\n\n{transfer}\n{balance}\n")).unwrap();
+    std::fs::write(
+        &file,
+        format!("# the token example\n{deploy}\n\n{transfer}\n{balance}\n"),
+    )
+    .unwrap();
     let run_block = || {
         let (code, stdout, stderr) = pvm(&["block", file.to_str().unwrap(), "--json"]);
         assert_eq!(code, 0, "{stdout} {stderr}");
@@ -219,7 +312,11 @@ fn signed_transactions_run_as_a_block() {
     assert_eq!(out["receipts"][1]["events"][0]["topic"], "Transfer");
     assert_eq!(out["receipts"][2]["output_hex"], hex::encode("250"));
     assert_eq!(out["state_root"].as_str().unwrap().len(), 64);
-    assert_eq!(run_block(), out, "the same block gives the same receipts and root");
+    assert_eq!(
+        run_block(),
+        out,
+        "the same block gives the same receipts and root"
+    );
 
     // With --state the chain grows: the same file again is a replay.
     let state = ["--state", dir.to_str().unwrap()];
@@ -227,7 +324,10 @@ fn signed_transactions_run_as_a_block() {
     assert_eq!(code, 0, "{stderr}");
     let (code, _, stderr) = pvm(&[&["block", file.to_str().unwrap()][..], &state[..]].concat());
     assert_eq!(code, 2);
-    assert!(stderr.contains(":2: invalid transaction: wrong nonce"), "{stderr}");
+    assert!(
+        stderr.contains(":2: invalid transaction: wrong nonce"),
+        "{stderr}"
+    );
     assert!(stderr.contains("nothing was applied"), "{stderr}");
 
     // Bad lines are named.
@@ -241,7 +341,10 @@ fn signed_transactions_run_as_a_block() {
     std::fs::write(&file, format!("{deploy}\n{}\n", hex::encode(forged))).unwrap();
     let (code, _, stderr) = pvm(&["block", file.to_str().unwrap()]);
     assert_eq!(code, 2);
-    assert!(stderr.contains(":2: invalid transaction: bad signature"), "{stderr}");
+    assert!(
+        stderr.contains(":2: invalid transaction: bad signature"),
+        "{stderr}"
+    );
     std::fs::remove_file(&file).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -263,10 +366,22 @@ fn demo_is_deterministic_and_serves_metrics() {
     assert!(a["tx_per_s"].as_f64().unwrap() > 0.0);
 
     // Metrics are served while the demo runs (and for a while after).
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let addr = format!("127.0.0.1:{port}");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
-        .args(["demo", "--txs", "300", "--metrics-addr", &addr, "--linger-ms", "20000"])
+        .args([
+            "demo",
+            "--txs",
+            "300",
+            "--metrics-addr",
+            &addr,
+            "--linger-ms",
+            "20000",
+        ])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -308,7 +423,8 @@ fn http_get(addr: &str) -> std::io::Result<String> {
 
 #[test]
 fn grafana_dashboard_charts_metrics_the_node_exports() {
-    let dashboard = std::fs::read_to_string(contracts().join("../../config/grafana-dashboard.json")).unwrap();
+    let dashboard =
+        std::fs::read_to_string(contracts().join("../../config/grafana-dashboard.json")).unwrap();
     let telemetry = include_str!("../src/telemetry.rs");
     let json: Value = serde_json::from_str(&dashboard).unwrap();
     for panel in json["panels"].as_array().unwrap() {
@@ -319,7 +435,10 @@ fn grafana_dashboard_charts_metrics_the_node_exports() {
                 .find(|w| w.starts_with("pvm_"))
                 .unwrap_or_else(|| panic!("no pvm metric in {expr}"));
             let base = metric.trim_end_matches("_bucket").trim_end_matches("_sum");
-            assert!(telemetry.contains(&format!("`{base}")), "{base} is not documented in telemetry.rs");
+            assert!(
+                telemetry.contains(&format!("`{base}")),
+                "{base} is not documented in telemetry.rs"
+            );
         }
     }
 }

@@ -53,14 +53,22 @@ fn call(k: &ed25519::PrivateKey, nonce: u64, contract: [u8; 32], input: &str) ->
     )
 }
 
-fn txs(list: &[&Transaction]) -> Vec<(u8, Vec<u8>)> {
+/// A block's transactions as `(kind, bytes)`.
+type Txs = Vec<(u8, Vec<u8>)>;
+
+/// What applying a block gave: its state root and receipts, or the error.
+type Applied = Result<([u8; 32], Vec<Receipt>), String>;
+
+fn txs(list: &[&Transaction]) -> Txs {
     list.iter().map(|t| (PVM_TX_KIND, t.encode())).collect()
 }
 
 /// Applies blocks in order on a fresh node; returns each block's (root, receipts).
-fn run_chain(seed: u64, blocks: Vec<Vec<(u8, Vec<u8>)>>) -> Vec<Result<([u8; 32], Vec<Receipt>), String>> {
+fn run_chain(seed: u64, blocks: Vec<Txs>) -> Vec<Applied> {
     deterministic::Runner::seeded(seed).start(|context| async move {
-        let mut node = PvmNode::open(context.child("node"), &config(), "t").await.unwrap();
+        let mut node = PvmNode::open(context.child("node"), &config(), "t")
+            .await
+            .unwrap();
         let mut out = Vec::new();
         for txs in blocks {
             let block = local_block(node.chain().last_committed(), txs);
@@ -89,7 +97,11 @@ fn deploy_call_events_and_state_persist_across_blocks() {
     let t2 = call(&alice, 2, token, "balance 00ff");
     let results = run_chain(1, vec![txs(&[&d]), txs(&[&t1]), txs(&[&t2])]);
     let (_, r0) = results[0].as_ref().unwrap();
-    assert_eq!(r0[0].output, token.to_vec(), "a deploy returns the new address");
+    assert_eq!(
+        r0[0].output,
+        token.to_vec(),
+        "a deploy returns the new address"
+    );
     let (_, r1) = results[1].as_ref().unwrap();
     assert_eq!(output(&r1[0]), "999750");
     assert_eq!(r1[0].events.len(), 1);
@@ -102,7 +114,12 @@ fn deploy_call_events_and_state_persist_across_blocks() {
 #[test]
 fn failed_transactions_revert_writes_and_events_but_pay_gas_and_nonce() {
     let alice = key(1);
-    let d = deploy(&alice, 0, include_bytes!("../../integration/contracts/fail.py"), b"");
+    let d = deploy(
+        &alice,
+        0,
+        include_bytes!("../../integration/contracts/fail.py"),
+        b"",
+    );
     let addr = d.deployed_address();
     let f = call(&alice, 1, addr, "x");
     let c = deploy(&alice, 2, COUNTER, b"");
@@ -128,7 +145,7 @@ fn invalid_transactions_invalidate_the_whole_block_and_apply_nothing() {
     let gap = call(&alice, 7, counter, "5");
     let mut forged = call(&alice, 1, counter, "5");
     forged.sender = key(2).public_key();
-    let mut cases: Vec<(Vec<(u8, Vec<u8>)>, &str)> = vec![
+    let mut cases: Vec<(Txs, &str)> = vec![
         (txs(&[&good, &replay]), "wrong nonce"),
         (txs(&[&gap]), "expected 1, got 7"),
         (txs(&[&forged]), "bad signature"),
@@ -137,7 +154,15 @@ fn invalid_transactions_invalidate_the_whole_block_and_apply_nothing() {
     ];
     let mut huge = Vec::new();
     for n in 1..=401u64 {
-        huge.push(Transaction::sign(&alice, n, 5_000_000, Action::Call { contract: counter, input: vec![] }));
+        huge.push(Transaction::sign(
+            &alice,
+            n,
+            5_000_000,
+            Action::Call {
+                contract: counter,
+                input: vec![],
+            },
+        ));
     }
     let huge_refs: Vec<&Transaction> = huge.iter().collect();
     cases.push((txs(&huge_refs), "block gas limit"));
@@ -181,10 +206,17 @@ fn identical_blocks_give_identical_receipts_and_roots() {
     let b = run_chain(4, blocks(false));
     let c = run_chain(99, blocks(false));
     assert_eq!(format!("{a:?}"), format!("{b:?}"));
-    assert_eq!(format!("{a:?}"), format!("{c:?}"), "the runtime seed does not matter");
+    assert_eq!(
+        format!("{a:?}"),
+        format!("{c:?}"),
+        "the runtime seed does not matter"
+    );
     // An interpreter that served a polluting deploy gives the same transfer receipts.
     let p = run_chain(4, blocks(true));
-    assert_eq!(format!("{:?}", a[1].as_ref().unwrap().1), format!("{:?}", p[1].as_ref().unwrap().1));
+    assert_eq!(
+        format!("{:?}", a[1].as_ref().unwrap().1),
+        format!("{:?}", p[1].as_ref().unwrap().1)
+    );
 }
 
 #[test]
@@ -192,7 +224,12 @@ fn init_runs_on_deploy_and_a_failing_init_leaves_no_contract() {
     let alice = key(1);
     let good = deploy(&alice, 0, b"import pvm_host\ndef init(input):\n    pvm_host.set_state(b'owner', input)\ndef main(input):\n    return pvm_host.get_state(b'owner')\n", b"me");
     let ask = call(&alice, 1, good.deployed_address(), "");
-    let bad = deploy(&alice, 2, b"def init(input):\n    raise ValueError('no')\ndef main(input):\n    return 'alive'\n", b"");
+    let bad = deploy(
+        &alice,
+        2,
+        b"def init(input):\n    raise ValueError('no')\ndef main(input):\n    return 'alive'\n",
+        b"",
+    );
     let ask_bad = call(&alice, 3, bad.deployed_address(), "");
     let results = run_chain(5, vec![txs(&[&good, &ask, &bad, &ask_bad])]);
     let (_, r) = results[0].as_ref().unwrap();
@@ -201,14 +238,28 @@ fn init_runs_on_deploy_and_a_failing_init_leaves_no_contract() {
     assert_eq!(r[3].status, TxStatus::Failure);
     let e = r[3].error.as_ref().unwrap();
     assert_eq!(e.kind, "NotFound");
-    assert!(e.message.contains(&hex::encode(bad.deployed_address())), "{}", e.message);
+    assert!(
+        e.message.contains(&hex::encode(bad.deployed_address())),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn contracts_cannot_reach_each_others_state() {
     let alice = key(1);
-    let writer = deploy(&alice, 0, b"import pvm_host\ndef main(input):\n    pvm_host.set_state(b'k', b'secret')\n", b"");
-    let reader = deploy(&alice, 1, b"import pvm_host\ndef main(input):\n    return repr(pvm_host.get_state(b'k'))\n", b"");
+    let writer = deploy(
+        &alice,
+        0,
+        b"import pvm_host\ndef main(input):\n    pvm_host.set_state(b'k', b'secret')\n",
+        b"",
+    );
+    let reader = deploy(
+        &alice,
+        1,
+        b"import pvm_host\ndef main(input):\n    return repr(pvm_host.get_state(b'k'))\n",
+        b"",
+    );
     let w = call(&alice, 2, writer.deployed_address(), "");
     let r = call(&alice, 3, reader.deployed_address(), "");
     let results = run_chain(6, vec![txs(&[&writer, &reader, &w, &r])]);
@@ -220,7 +271,12 @@ fn contracts_cannot_reach_each_others_state() {
 fn out_of_gas_and_randomness_through_the_node() {
     let alice = key(1);
     let spin = deploy(&alice, 0, b"import pvm_host\ndef main(input):\n    pvm_host.set_state(b'x', b'1')\n    while True:\n        pass\n", b"");
-    let rand = deploy(&alice, 1, b"import pvm_host\ndef main(input):\n    return pvm_host.randomness(b'd').hex()\n", b"");
+    let rand = deploy(
+        &alice,
+        1,
+        b"import pvm_host\ndef main(input):\n    return pvm_host.randomness(b'd').hex()\n",
+        b"",
+    );
     let s = call(&alice, 2, spin.deployed_address(), "");
     let r1 = call(&alice, 3, rand.deployed_address(), "");
     let r2 = call(&alice, 4, rand.deployed_address(), "");
@@ -228,14 +284,21 @@ fn out_of_gas_and_randomness_through_the_node() {
     let (_, r) = results[0].as_ref().unwrap();
     assert_eq!(r[2].error.as_ref().unwrap().kind, "OutOfGas");
     assert_eq!(r[2].gas_used, GAS);
-    assert_ne!(output(&r[3]), output(&r[4]), "each transaction gets its own randomness");
+    assert_ne!(
+        output(&r[3]),
+        output(&r[4]),
+        "each transaction gets its own randomness"
+    );
     assert_eq!(output(&r[3]).len(), 64);
 }
 
 #[test]
 fn disabled_or_unsupported_configs_refuse_to_start() {
     let err = deterministic::Runner::default().start(|context| async move {
-        PvmNode::open(context, &PvmConfig::default(), "d").await.err().unwrap()
+        PvmNode::open(context, &PvmConfig::default(), "d")
+            .await
+            .err()
+            .unwrap()
     });
     assert!(matches!(err, NodeError::Disabled), "{err}");
 }
@@ -246,7 +309,9 @@ fn blocks_fork_before_finalization() {
     let d = deploy(&alice, 0, COUNTER, b"");
     let counter = d.deployed_address();
     deterministic::Runner::seeded(8).start(|context| async move {
-        let mut node = PvmNode::open(context.child("node"), &config(), "f").await.unwrap();
+        let mut node = PvmNode::open(context.child("node"), &config(), "f")
+            .await
+            .unwrap();
         let genesis = local_block(None, txs(&[&d]));
         node.apply(&genesis).await.unwrap();
         let tip = node.chain().last_committed();

@@ -14,9 +14,15 @@ fn token_transfer(c: &mut Criterion) {
     };
     let mut host = MemoryHost::new(ctx, u64::MAX);
     // Warm: code compiled and cached, supply minted.
-    vm.execute(&mut host, TOKEN, b"transfer bb 1").result.unwrap();
+    vm.execute(&mut host, TOKEN, b"transfer bb 1")
+        .result
+        .unwrap();
     c.bench_function("runtime/execute/token_transfer_warm", |b| {
-        b.iter(|| vm.execute(&mut host, TOKEN, b"transfer bb 1").result.unwrap())
+        b.iter(|| {
+            vm.execute(&mut host, TOKEN, b"transfer bb 1")
+                .result
+                .unwrap()
+        })
     });
 }
 

@@ -33,7 +33,11 @@ const WORKLOADS: &[(&str, &str, &[u8])] = &[
 const RUNS: usize = 7;
 
 fn main() {
-    let mode = if OPCODE_METERING_BUILT { "opcode" } else { "coarse" };
+    let mode = if OPCODE_METERING_BUILT {
+        "opcode"
+    } else {
+        "coarse"
+    };
     eprintln!("metering bench: this build meters {mode}");
     let results = on_interpreter_thread(|| {
         let mut vm = PvmInterpreter::new();
@@ -43,17 +47,26 @@ fn main() {
         };
         let mut rows = Vec::new();
         for (name, code, input) in WORKLOADS {
-            rows.push((name.to_string(), median(|| {
-                let mut host = MemoryHost::new(ctx.clone(), u64::MAX / 4);
-                vm.execute(&mut host, code.as_bytes(), input).result.unwrap();
-            })));
+            rows.push((
+                name.to_string(),
+                median(|| {
+                    let mut host = MemoryHost::new(ctx.clone(), u64::MAX / 4);
+                    vm.execute(&mut host, code.as_bytes(), input)
+                        .result
+                        .unwrap();
+                }),
+            ));
         }
         // Token transfer: module already compiled, fresh globals each call.
         let mut host = MemoryHost::new(ctx.clone(), u64::MAX / 4);
-        vm.execute(&mut host, TOKEN, b"transfer bb 1").result.unwrap();
+        vm.execute(&mut host, TOKEN, b"transfer bb 1")
+            .result
+            .unwrap();
         let per_call = median(|| {
             for _ in 0..1000 {
-                vm.execute(&mut host, TOKEN, b"transfer bb 1").result.unwrap();
+                vm.execute(&mut host, TOKEN, b"transfer bb 1")
+                    .result
+                    .unwrap();
             }
         }) / 1000;
         rows.push(("token transfer (per call)".to_string(), per_call));

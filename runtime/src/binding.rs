@@ -125,7 +125,9 @@ pub fn with_host<R>(host: &mut dyn HostApi, f: impl FnOnce() -> R) -> (R, CallRe
 /// Calls `f` with the bound host. Fails with [`HostError::Internal`] when no
 /// host is bound (a contract run outside [`with_host`]) or when called
 /// re-entrantly. A fatal error returned by `f` is remembered in the record.
-pub fn host_call<R>(f: impl FnOnce(&mut dyn HostApi) -> Result<R, HostError>) -> Result<R, HostError> {
+pub fn host_call<R>(
+    f: impl FnOnce(&mut dyn HostApi) -> Result<R, HostError>,
+) -> Result<R, HostError> {
     struct Restore(HostPtr);
     impl Drop for Restore {
         fn drop(&mut self) {
@@ -133,7 +135,9 @@ pub fn host_call<R>(f: impl FnOnce(&mut dyn HostApi) -> Result<R, HostError>) ->
         }
     }
     let Some(ptr) = HOST.with(|h| h.take()) else {
-        return Err(HostError::Internal("no host is bound to this interpreter".into()));
+        return Err(HostError::Internal(
+            "no host is bound to this interpreter".into(),
+        ));
     };
     let restore = Restore(ptr);
     // SAFETY: the pointer came from a live `&mut` in `with_host`, which is still
@@ -178,7 +182,13 @@ mod tests {
         });
         assert!(seen);
         assert!(!is_bound());
-        assert!(matches!(host_call(|h| h.gas_left().checked_add(0).ok_or(HostError::Internal(String::new()))), Err(HostError::Internal(_))));
+        assert!(matches!(
+            host_call(|h| h
+                .gas_left()
+                .checked_add(0)
+                .ok_or(HostError::Internal(String::new()))),
+            Err(HostError::Internal(_))
+        ));
         assert_eq!(host.get_state(b"k").unwrap(), Some(b"v".to_vec()));
     }
 

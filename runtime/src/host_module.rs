@@ -62,9 +62,7 @@ impl HostExceptions {
                     .collect::<Vec<_>>();
                 let immutable = PyTypeFlags::from_bits_retain(1 << PyTypeFlags::IMMUTABLETYPE);
                 for ty in std::iter::once(&base).chain(kinds.iter().map(|(_, t)| t)) {
-                    ty.slots
-                        .flags
-                        .replace_masked(immutable, immutable);
+                    ty.slots.flags.replace_masked(immutable, immutable);
                 }
                 HostExceptions { base, kinds }
             })
@@ -99,7 +97,12 @@ pub fn host_error_to_py(vm: &VirtualMachine, err: HostError) -> PyBaseExceptionR
 }
 
 /// Reads a `bytes`/`bytearray` argument or raises `TypeError` naming it.
-fn arg_bytes(vm: &VirtualMachine, func: &str, name: &str, obj: &PyObjectRef) -> Result<Vec<u8>, PyBaseExceptionRef> {
+fn arg_bytes(
+    vm: &VirtualMachine,
+    func: &str,
+    name: &str,
+    obj: &PyObjectRef,
+) -> Result<Vec<u8>, PyBaseExceptionRef> {
     if let Some(b) = obj.downcast_ref::<PyBytes>() {
         return Ok(b.as_bytes().to_vec());
     }
@@ -113,7 +116,12 @@ fn arg_bytes(vm: &VirtualMachine, func: &str, name: &str, obj: &PyObjectRef) -> 
 }
 
 /// Reads a `str` argument or raises `TypeError` naming it.
-fn arg_str(vm: &VirtualMachine, func: &str, name: &str, obj: &PyObjectRef) -> Result<String, PyBaseExceptionRef> {
+fn arg_str(
+    vm: &VirtualMachine,
+    func: &str,
+    name: &str,
+    obj: &PyObjectRef,
+) -> Result<String, PyBaseExceptionRef> {
     match obj.downcast_ref::<PyStr>().and_then(|s| s.to_str()) {
         Some(s) => Ok(s.to_owned()),
         None => Err(vm.new_type_error(format!(
@@ -223,7 +231,11 @@ mod pvm_host_module {
         let ctx = call(vm, price(HostCall::Cheap, 0), |h| Ok(h.context().clone()))?;
         let d = vm.ctx.new_dict();
         d.set_item("block_height", vm.ctx.new_int(ctx.block_height).into(), vm)?;
-        d.set_item("block_hash", vm.ctx.new_bytes(ctx.block_hash.to_vec()).into(), vm)?;
+        d.set_item(
+            "block_hash",
+            vm.ctx.new_bytes(ctx.block_hash.to_vec()).into(),
+            vm,
+        )?;
         d.set_item("tx_hash", vm.ctx.new_bytes(ctx.tx_hash.to_vec()).into(), vm)?;
         d.set_item("sender", vm.ctx.new_bytes(ctx.sender).into(), vm)?;
         d.set_item("timestamp_ms", vm.ctx.new_int(ctx.timestamp_ms).into(), vm)?;

@@ -230,7 +230,10 @@ impl PvmInterpreter {
                     vm.state.gc.collect_force(0);
                     // Restoring cannot fail for plain dicts; if it ever does, the
                     // interpreter must not serve another call: panic, and poison it.
-                    vm.expect_pyresult(pristine.restore(vm).map(|_| ()), "restoring shared objects");
+                    vm.expect_pyresult(
+                        pristine.restore(vm).map(|_| ()),
+                        "restoring shared objects",
+                    );
                     r
                 })
             })
@@ -243,7 +246,10 @@ impl PvmInterpreter {
                 Execution {
                     result: Err(ExecError {
                         kind: ErrorKind::Host(HostErrorKind::Internal),
-                        message: format!("Internal: the interpreter panicked: {}", panic_message(&*payload)),
+                        message: format!(
+                            "Internal: the interpreter panicked: {}",
+                            panic_message(&*payload)
+                        ),
                         line: None,
                     }),
                     logs: Vec::new(),
@@ -260,7 +266,10 @@ impl PvmInterpreter {
         }
         let source = std::str::from_utf8(code).map_err(|e| ExecError {
             kind: ErrorKind::SyntaxError,
-            message: format!("contract source is not valid UTF-8 (byte {})", e.valid_up_to()),
+            message: format!(
+                "contract source is not valid UTF-8 (byte {})",
+                e.valid_up_to()
+            ),
             line: None,
         })?;
         let compiled = self.interp.enter(|vm| {

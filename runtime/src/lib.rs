@@ -20,5 +20,5 @@ pub mod sandbox;
 pub use interpreter::{
     execute_tx, on_interpreter_thread, Entry, ErrorKind, ExecError, Execution, PvmInterpreter,
 };
-pub use pool::{InterpreterPool, Lease, PoolError};
 pub use metering::{RuntimeConfig, UnsupportedMetering};
+pub use pool::{InterpreterPool, Lease, PoolError};

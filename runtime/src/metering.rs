@@ -189,6 +189,13 @@ mod tests {
         };
         assert!(coarse.cost_table().iter().all(|c| *c == 0));
         assert_eq!(coarse.prices().coarse_loop, GasSchedule::V2.coarse_loop);
-        assert_eq!(a.prices().coarse_loop, if OPCODE_METERING_BUILT { 0 } else { a.schedule.coarse_loop });
+        assert_eq!(
+            a.prices().coarse_loop,
+            if OPCODE_METERING_BUILT {
+                0
+            } else {
+                a.schedule.coarse_loop
+            }
+        );
     }
 }

@@ -167,7 +167,11 @@ impl InterpreterPool {
 
     /// Interpreters not leased right now.
     pub fn available(&self) -> usize {
-        self.shared.idle.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.shared
+            .idle
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
     }
 
     /// Interpreters replaced because they panicked or were poisoned.
@@ -284,7 +288,10 @@ mod tests {
         drop(lease);
         assert_eq!(pool.available(), 1);
         assert!(pool.checkout(Duration::from_millis(10)).is_ok());
-        assert_eq!(InterpreterPool::new(0, RuntimeConfig::default()).err(), Some(PoolError::Empty));
+        assert_eq!(
+            InterpreterPool::new(0, RuntimeConfig::default()).err(),
+            Some(PoolError::Empty)
+        );
     }
 
     #[test]
@@ -310,7 +317,13 @@ mod tests {
         let mut host = MemoryHost::new(HostContext::default(), 1_000_000);
         // The worker replaces its interpreter before it takes the next job.
         let out = lease
-            .run(|vm| (vm.calls(), vm.execute(&mut host, b"def main(i):\n    return 'ok'\n", b"").result))
+            .run(|vm| {
+                (
+                    vm.calls(),
+                    vm.execute(&mut host, b"def main(i):\n    return 'ok'\n", b"")
+                        .result,
+                )
+            })
             .unwrap();
         assert_eq!(pool.replaced(), 1);
         assert_eq!(before, 0);

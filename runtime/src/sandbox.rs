@@ -143,9 +143,9 @@ pub fn harden(vm: &VirtualMachine) -> PyResult<Allowed> {
     let mut modules = Vec::new();
     for &name in ALLOWED_MODULES {
         let m = rustpython_vm::import::import_builtin(vm, name)?;
-        let m = m
-            .downcast::<PyModule>()
-            .map_err(|_| vm.new_import_error(format!("{name} is not a module"), vm.ctx.new_str(name)))?;
+        let m = m.downcast::<PyModule>().map_err(|_| {
+            vm.new_import_error(format!("{name} is not a module"), vm.ctx.new_str(name))
+        })?;
         strip_importer_refs(vm, &m.dict())?;
         modules.push((name, m));
     }
@@ -178,7 +178,10 @@ pub fn harden(vm: &VirtualMachine) -> PyResult<Allowed> {
     Ok(Allowed { modules })
 }
 
-fn builtin_type(vm: &VirtualMachine, name: &str) -> &'static rustpython_vm::Py<rustpython_vm::builtins::PyType> {
+fn builtin_type(
+    vm: &VirtualMachine,
+    name: &str,
+) -> &'static rustpython_vm::Py<rustpython_vm::builtins::PyType> {
     let t = &vm.ctx.types;
     match name {
         "type" => t.type_type,
@@ -312,7 +315,11 @@ fn logged_unraisable(args: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "Exception".to_owned());
     let msg = text("err_msg");
-    let head = if msg.is_empty() { "Exception ignored in".to_owned() } else { msg };
+    let head = if msg.is_empty() {
+        "Exception ignored in".to_owned()
+    } else {
+        msg
+    };
     let line = format!("{head}: {}: {}\n", class, text("exc_value"));
     binding::with_record(|r| append_log(r, &line));
     Ok(())
@@ -354,7 +361,10 @@ fn append_log(r: &mut binding::CallRecord, text: &str) {
         r.open_line = false;
     }
     if truncated {
-        r.logs.push(format!("[log truncated at {} bytes]", binding::MAX_LOG_BYTES));
+        r.logs.push(format!(
+            "[log truncated at {} bytes]",
+            binding::MAX_LOG_BYTES
+        ));
         r.log_bytes = binding::MAX_LOG_BYTES;
         r.open_line = false;
     }

@@ -41,7 +41,10 @@ fn warmed_and_fresh_interpreters_agree() {
     calls.push((TOKEN.to_owned(), input.clone()));
     let warmed = run_many(calls);
     let (warm_exec, warm_host) = warmed.last().unwrap();
-    assert_eq!(receipt(&fresh_exec, &fresh_host), receipt(warm_exec, warm_host));
+    assert_eq!(
+        receipt(&fresh_exec, &fresh_host),
+        receipt(warm_exec, warm_host)
+    );
 }
 
 #[test]

@@ -11,7 +11,10 @@ fn uncaught_exception_reports_class_and_line() {
     let code = "def helper(x):\n    return 1 // x\n\ndef main(input):\n    return str(helper(0))\n";
     let e = err(code);
     assert_eq!(e.kind, ErrorKind::Exception);
-    assert_eq!(e.message, "ZeroDivisionError: integer division or modulo by zero");
+    assert_eq!(
+        e.message,
+        "ZeroDivisionError: integer division or modulo by zero"
+    );
     assert_eq!(e.line, Some(2));
 }
 
@@ -53,14 +56,20 @@ fn return_value_conversion() {
     assert_eq!(ok("def main(input):\n    return None\n"), "");
     assert_eq!(ok("def main(input):\n    return input\n"), "");
     let e = err("def main(input):\n    return 5\n");
-    assert_eq!(e.message, "TypeError: main() must return bytes, str or None, not int");
+    assert_eq!(
+        e.message,
+        "TypeError: main() must return bytes, str or None, not int"
+    );
     let e = err("x = 1\n");
     assert!(e.message.contains("no main(input)"), "{}", e.message);
 }
 
 #[test]
 fn input_arrives_as_bytes() {
-    let (exec, _) = run("def main(input):\n    assert type(input) is bytes\n    return input[::-1]\n", b"abc");
+    let (exec, _) = run(
+        "def main(input):\n    assert type(input) is bytes\n    return input[::-1]\n",
+        b"abc",
+    );
     assert_eq!(exec.result.unwrap(), b"cba");
 }
 
@@ -71,7 +80,11 @@ fn host_error_kind_and_line() {
     let e = exec.result.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas));
     assert_eq!(e.line, Some(4));
-    assert!(e.message.starts_with("OutOfGas: out of gas"), "{}", e.message);
+    assert!(
+        e.message.starts_with("OutOfGas: out of gas"),
+        "{}",
+        e.message
+    );
     assert_eq!(host.gas_used(), GAS);
 }
 

@@ -38,7 +38,11 @@ fn bomb(body: &str, config: RuntimeConfig) -> (Execution, pvm_host::MemoryHost) 
 fn bounded<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
     let start = Instant::now();
     let out = f();
-    assert!(start.elapsed() < HANG, "a bomb ran for {:?}", start.elapsed());
+    assert!(
+        start.elapsed() < HANG,
+        "a bomb ran for {:?}",
+        start.elapsed()
+    );
     out
 }
 
@@ -50,21 +54,33 @@ fn out_of_gas(body: &str) -> Result<(), String> {
 fn out_of_gas_in(body: &str, config: RuntimeConfig) -> Result<(), String> {
     let (exec, host) = bomb(body, config);
     let e = match exec.result {
-        Ok(_) => return Err(format!("{body}
-  succeeded")),
+        Ok(_) => {
+            return Err(format!(
+                "{body}
+  succeeded"
+            ))
+        }
         Err(e) => e,
     };
     if e.kind != ErrorKind::Host(HostErrorKind::OutOfGas) {
-        return Err(format!("{body}
-  failed with {e}, not OutOfGas"));
+        return Err(format!(
+            "{body}
+  failed with {e}, not OutOfGas"
+        ));
     }
     if host.gas_used() != LIMIT {
-        return Err(format!("{body}
-  used {} gas of {LIMIT}", host.gas_used()));
+        return Err(format!(
+            "{body}
+  used {} gas of {LIMIT}",
+            host.gas_used()
+        ));
     }
     if !host.state().contains_key(&b"before"[..]) || host.state().contains_key(&b"after"[..]) {
-        return Err(format!("{body}
-  wrong writes: {:?}", host.state().keys()));
+        return Err(format!(
+            "{body}
+  wrong writes: {:?}",
+            host.state().keys()
+        ));
     }
     Ok(())
 }
@@ -78,10 +94,16 @@ fn fails_with_exception(body: &str, needle: &str) -> Result<(), String> {
         Err(e) => e,
     };
     if !(e.message.contains(needle) || e.kind == ErrorKind::Host(HostErrorKind::OutOfGas)) {
-        return Err(format!("{body}\n  expected {needle:?} or OutOfGas, got {e}"));
+        return Err(format!(
+            "{body}\n  expected {needle:?} or OutOfGas, got {e}"
+        ));
     }
     if host.gas_used() > LIMIT || host.state().contains_key(&b"after"[..]) {
-        return Err(format!("{body}\n  used {} gas, writes {:?}", host.gas_used(), host.state().keys()));
+        return Err(format!(
+            "{body}\n  used {} gas, writes {:?}",
+            host.gas_used(),
+            host.state().keys()
+        ));
     }
     Ok(())
 }
@@ -89,7 +111,13 @@ fn fails_with_exception(body: &str, needle: &str) -> Result<(), String> {
 /// Runs every case and fails listing all that misbehaved.
 fn all(cases: &[&str], check: impl Fn(&str) -> Result<(), String>) {
     let failures: Vec<String> = cases.iter().filter_map(|c| check(c).err()).collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -117,101 +145,116 @@ fn coarse_metering_also_stops_loops() {
         metering: MeteringMode::Coarse,
         ..RuntimeConfig::default()
     };
-    all(&[
-        "while True:\n    pass",
-        "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
-        "def f(n):\n    return f(n + 1) if n < 900 else 0\nwhile True:\n    f(0)",
-        "for _ in itertools.count():\n    pass",
-    ], |b| out_of_gas_in(b, coarse.clone()));
+    all(
+        &[
+            "while True:\n    pass",
+            "while True:\n    try:\n        pass\n    except BaseException:\n        pass",
+            "def f(n):\n    return f(n + 1) if n < 900 else 0\nwhile True:\n    f(0)",
+            "for _ in itertools.count():\n    pass",
+        ],
+        |b| out_of_gas_in(b, coarse.clone()),
+    );
 }
 
 #[test]
 fn bulk_work_is_priced() {
     // Each line would take minutes (or all memory) if it were free.
-    all(&[
-        // big integers
-        "x = 3 ** 200000\nwhile True:\n    x * x",
-        "x = 7 ** 300000\nwhile True:\n    x // 12345678901234567890123",
-        "x = 7 ** 300000\nwhile True:\n    x % 1234567890123456789012345678901",
-        "while True:\n    pow(3, 10 ** 6, 10 ** 2000 + 1)",
-        "while True:\n    hex(1 << 2000000)",
-        // repetition and concatenation
-        "s = 'x' * 1000000\nwhile True:\n    t = s + s",
-        "b = b'x' * 1000000\nwhile True:\n    c = b + b",
-        "l = [0] * 100000\nwhile True:\n    m = l + l",
-        "t = (0,) * 100000\nwhile True:\n    u = t + t",
-        "while True:\n    s = 'ab' * 500000",
-        "while True:\n    l = [None] * 1000000",
-        // joins, splits, replaces, searches on long sequences
-        "parts = ['abc'] * 100000\nwhile True:\n    ','.join(parts)",
-        "s = 'a,' * 500000\nwhile True:\n    s.split(',')",
-        "s = 'a' * 1000000\nwhile True:\n    s.replace('a', 'bb')",
-        "s = 'a' * 1000000\nwhile True:\n    s.find('b')",
-        "s = 'a' * 1000000\nwhile True:\n    'b' in s",
-        "b = b'a' * 1000000\nwhile True:\n    b.count(b'b')",
-        "l = list(range(100000))\nwhile True:\n    -1 in l",
-        "t = tuple(range(100000))\nwhile True:\n    t.count(-1)",
-        "l = list(range(100000))\nwhile True:\n    l.index(99999)",
-        // sorting and materialising iterables
-        "l = list(range(100000, 0, -1))\nwhile True:\n    sorted(l)",
-        "while True:\n    list(range(1000000))",
-        "while True:\n    set(range(100000))",
-        "while True:\n    dict.fromkeys(range(100000))",
-        "while True:\n    sum(range(1000000))",
-        "while True:\n    max(itertools.repeat(1, 1000000))",
-        "d = dict.fromkeys(range(100000))\nwhile True:\n    list(d.items())",
-        // formatting and hashing
-        "while True:\n    '%s' % ('x' * 1000000)",
-        "s = 'y' * 1000000\nwhile True:\n    f'{s}{s}'",
-        "while True:\n    format(1, '>100000')",
-        "b = b'z' * 1000000\nwhile True:\n    hash(b)",
-        "while True:\n    hash('w' * 1000000)",
-        "s = 'q' * 1000000\nwhile True:\n    s == s[:-1] + 'q'",
-        "l = list(range(100000))\nwhile True:\n    l == list(l)",
-        // natively looping containers and collisions
-        "d = {}\nfor i in range(100000):\n    d[i * (2 ** 61 - 1)] = i",
-        "q = _collections.deque(range(100000))\nwhile True:\n    q.rotate(50000)",
-        "l = list(range(100000))\nwhile True:\n    l.insert(0, 1)\n    l.pop(0)",
-        "while True:\n    repr(list(range(10000)))",
-        "l = list(range(100000))\nwhile True:\n    l.reverse()",
-        "s = 'a' * 100000\nwhile True:\n    s.upper()",
-        "while True:\n    isinstance(1, (str,) * 10000)",
-    ], out_of_gas);
+    all(
+        &[
+            // big integers
+            "x = 3 ** 200000\nwhile True:\n    x * x",
+            "x = 7 ** 300000\nwhile True:\n    x // 12345678901234567890123",
+            "x = 7 ** 300000\nwhile True:\n    x % 1234567890123456789012345678901",
+            "while True:\n    pow(3, 10 ** 6, 10 ** 2000 + 1)",
+            "while True:\n    hex(1 << 2000000)",
+            // repetition and concatenation
+            "s = 'x' * 1000000\nwhile True:\n    t = s + s",
+            "b = b'x' * 1000000\nwhile True:\n    c = b + b",
+            "l = [0] * 100000\nwhile True:\n    m = l + l",
+            "t = (0,) * 100000\nwhile True:\n    u = t + t",
+            "while True:\n    s = 'ab' * 500000",
+            "while True:\n    l = [None] * 1000000",
+            // joins, splits, replaces, searches on long sequences
+            "parts = ['abc'] * 100000\nwhile True:\n    ','.join(parts)",
+            "s = 'a,' * 500000\nwhile True:\n    s.split(',')",
+            "s = 'a' * 1000000\nwhile True:\n    s.replace('a', 'bb')",
+            "s = 'a' * 1000000\nwhile True:\n    s.find('b')",
+            "s = 'a' * 1000000\nwhile True:\n    'b' in s",
+            "b = b'a' * 1000000\nwhile True:\n    b.count(b'b')",
+            "l = list(range(100000))\nwhile True:\n    -1 in l",
+            "t = tuple(range(100000))\nwhile True:\n    t.count(-1)",
+            "l = list(range(100000))\nwhile True:\n    l.index(99999)",
+            // sorting and materialising iterables
+            "l = list(range(100000, 0, -1))\nwhile True:\n    sorted(l)",
+            "while True:\n    list(range(1000000))",
+            "while True:\n    set(range(100000))",
+            "while True:\n    dict.fromkeys(range(100000))",
+            "while True:\n    sum(range(1000000))",
+            "while True:\n    max(itertools.repeat(1, 1000000))",
+            "d = dict.fromkeys(range(100000))\nwhile True:\n    list(d.items())",
+            // formatting and hashing
+            "while True:\n    '%s' % ('x' * 1000000)",
+            "s = 'y' * 1000000\nwhile True:\n    f'{s}{s}'",
+            "while True:\n    format(1, '>100000')",
+            "b = b'z' * 1000000\nwhile True:\n    hash(b)",
+            "while True:\n    hash('w' * 1000000)",
+            "s = 'q' * 1000000\nwhile True:\n    s == s[:-1] + 'q'",
+            "l = list(range(100000))\nwhile True:\n    l == list(l)",
+            // natively looping containers and collisions
+            "d = {}\nfor i in range(100000):\n    d[i * (2 ** 61 - 1)] = i",
+            "q = _collections.deque(range(100000))\nwhile True:\n    q.rotate(50000)",
+            "l = list(range(100000))\nwhile True:\n    l.insert(0, 1)\n    l.pop(0)",
+            "while True:\n    repr(list(range(10000)))",
+            "l = list(range(100000))\nwhile True:\n    l.reverse()",
+            "s = 'a' * 100000\nwhile True:\n    s.upper()",
+            "while True:\n    isinstance(1, (str,) * 10000)",
+        ],
+        out_of_gas,
+    );
 }
 
 #[test]
 fn allocation_bombs_hit_the_memory_limit() {
-    all(&[
-        "x = 'x' * (10 ** 9)",
-        "x = b'x' * (10 ** 9)",
-        "x = [0] * (10 ** 9)",
-        "x = (0,) * (10 ** 9)",
-        "x = bytes(10 ** 9)",
-        "x = bytearray(10 ** 9)",
-        "x = (1).to_bytes(10 ** 9, 'big')",
-        "x = 10 ** (10 ** 9)",
-        "x = 1 << (10 ** 10)",
-        "x = '%*s' % (10 ** 9, '')",
-        "x = '%1000000000s' % ''",
-        "x = f'{0:>1000000000}'",
-        "x = format(1.5, '.1000000000f')",
-        "x = '\\t'.expandtabs(10 ** 9)",
-        "x = b'\\t'.expandtabs(10 ** 9)",
-        "x = 'a'.ljust(10 ** 9)",
-        "x = 'a'.zfill(10 ** 9)",
-        "x = ('a' * 100000).replace('', 'x' * 1000)",
-        "x = ('a' * 100000).replace('a', 'b' * 100000)",
-        "s = 'x'\nwhile True:\n    s = s + s",
-        "l = [0]\nwhile True:\n    l = l + l",
-        "l = [0]\nwhile True:\n    l *= 2",
-        "s = 'x' * 1000\nparts = [s] * 100000\nx = ''.join(parts)",
-    ], |b| fails_with_exception(b, "MemoryError"));
+    all(
+        &[
+            "x = 'x' * (10 ** 9)",
+            "x = b'x' * (10 ** 9)",
+            "x = [0] * (10 ** 9)",
+            "x = (0,) * (10 ** 9)",
+            "x = bytes(10 ** 9)",
+            "x = bytearray(10 ** 9)",
+            "x = (1).to_bytes(10 ** 9, 'big')",
+            "x = 10 ** (10 ** 9)",
+            "x = 1 << (10 ** 10)",
+            "x = '%*s' % (10 ** 9, '')",
+            "x = '%1000000000s' % ''",
+            "x = f'{0:>1000000000}'",
+            "x = format(1.5, '.1000000000f')",
+            "x = '\\t'.expandtabs(10 ** 9)",
+            "x = b'\\t'.expandtabs(10 ** 9)",
+            "x = 'a'.ljust(10 ** 9)",
+            "x = 'a'.zfill(10 ** 9)",
+            "x = ('a' * 100000).replace('', 'x' * 1000)",
+            "x = ('a' * 100000).replace('a', 'b' * 100000)",
+            "s = 'x'\nwhile True:\n    s = s + s",
+            "l = [0]\nwhile True:\n    l = l + l",
+            "l = [0]\nwhile True:\n    l *= 2",
+            "s = 'x' * 1000\nparts = [s] * 100000\nx = ''.join(parts)",
+        ],
+        |b| fails_with_exception(b, "MemoryError"),
+    );
 }
 
 #[test]
 fn round_to_a_huge_power_is_zero_like_cpython() {
-    assert_eq!(ok("def main(input):\n    return str(round(12345, -(2 ** 31)))\n"), "0");
-    assert_eq!(ok("def main(input):\n    return str(round(12345, -2))\n"), "12300");
+    assert_eq!(
+        ok("def main(input):\n    return str(round(12345, -(2 ** 31)))\n"),
+        "0"
+    );
+    assert_eq!(
+        ok("def main(input):\n    return str(round(12345, -2))\n"),
+        "12300"
+    );
 }
 
 #[test]
@@ -234,7 +277,11 @@ fn memory_limit_is_configurable() {
         small,
     );
     let e = exec.result.unwrap_err();
-    assert!(e.message.starts_with("MemoryError: transaction memory limit of 1048576 bytes"), "{e}");
+    assert!(
+        e.message
+            .starts_with("MemoryError: transaction memory limit of 1048576 bytes"),
+        "{e}"
+    );
     assert_eq!(e.line, Some(2));
 }
 
@@ -245,7 +292,10 @@ fn recursion_stops_at_the_same_depth_without_crashing() {
     let first = ok(depth);
     assert_eq!(first, ok(depth));
     // Mutual recursion.
-    fails_with("def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\ndef main(input):\n    a(0)\n", "RecursionError");
+    fails_with(
+        "def a(n):\n    return b(n)\ndef b(n):\n    return a(n)\ndef main(input):\n    a(0)\n",
+        "RecursionError",
+    );
     // Native recursion through containers and dunder methods: each raises
     // RecursionError instead of overflowing the node's stack.
     for body in [
@@ -266,7 +316,8 @@ fn recursion_stops_at_the_same_depth_without_crashing() {
         let (exec, host) = bomb(body, RuntimeConfig::default());
         let e = exec.result.expect_err(body);
         assert!(
-            e.message.starts_with("RecursionError") || e.kind == ErrorKind::Host(HostErrorKind::OutOfGas),
+            e.message.starts_with("RecursionError")
+                || e.kind == ErrorKind::Host(HostErrorKind::OutOfGas),
             "{body}\n{e}"
         );
         assert!(!host.state().contains_key(&b"after"[..]));
@@ -309,9 +360,16 @@ fn gas_is_identical_across_runs_and_interpreter_histories() {
         .map(|(exec, host)| (format!("{:?}", exec.result), host.gas_used()))
         .collect();
     assert_eq!(fresh, warmed);
-    assert_eq!(fresh[contracts.len() - 1].1, GAS, "the endless loop used all its gas");
+    assert_eq!(
+        fresh[contracts.len() - 1].1,
+        GAS,
+        "the endless loop used all its gas"
+    );
     // And a plain rerun.
-    let again: Vec<u64> = contracts.iter().map(|c| run(c, input).1.gas_used()).collect();
+    let again: Vec<u64> = contracts
+        .iter()
+        .map(|c| run(c, input).1.gas_used())
+        .collect();
     assert_eq!(fresh.iter().map(|(_, g)| *g).collect::<Vec<_>>(), again);
 }
 
@@ -323,7 +381,11 @@ fn gas_left_agrees_with_the_host_and_decreases() {
     let (a, b) = out.split_once(' ').unwrap();
     let (a, b): (u64, u64) = (a.parse().unwrap(), b.parse().unwrap());
     assert!(b < a, "{a} {b}");
-    assert!(a < GAS && host.gas_used() > GAS - a, "{a} {}", host.gas_used());
+    assert!(
+        a < GAS && host.gas_used() > GAS - a,
+        "{a} {}",
+        host.gas_used()
+    );
 }
 
 #[test]

@@ -21,7 +21,10 @@ def main(input):
 "#;
     let (exec, mut host) = run(code, b"");
     assert_eq!(exec.result.unwrap(), b"\x00\xffvalue");
-    assert_eq!(host.get_state(b"k").unwrap(), Some(b"\x00\xffvalue".to_vec()));
+    assert_eq!(
+        host.get_state(b"k").unwrap(),
+        Some(b"\x00\xffvalue".to_vec())
+    );
     assert_eq!(host.get_state(b"gone").unwrap(), None);
     assert_eq!(host.get_state(b"ba").unwrap(), Some(b"ok".to_vec()));
 }
@@ -96,14 +99,38 @@ def main(input):
 #[test]
 fn wrong_argument_types_name_the_argument() {
     for (call, needle) in [
-        ("pvm_host.get_state('k')", "get_state() argument 'key' must be bytes, not str"),
-        ("pvm_host.set_state(b'k', 1)", "set_state() argument 'value' must be bytes, not int"),
-        ("pvm_host.set_state(None, b'v')", "set_state() argument 'key' must be bytes, not NoneType"),
-        ("pvm_host.delete_state(1.5)", "delete_state() argument 'key' must be bytes, not float"),
-        ("pvm_host.emit_event(b't', b'd')", "emit_event() argument 'topic' must be str, not bytes"),
-        ("pvm_host.emit_event('t', 'd')", "emit_event() argument 'data' must be bytes, not str"),
-        ("pvm_host.charge_gas('1')", "charge_gas() argument 'amount' must be int, not str"),
-        ("pvm_host.randomness('d')", "randomness() argument 'domain' must be bytes, not str"),
+        (
+            "pvm_host.get_state('k')",
+            "get_state() argument 'key' must be bytes, not str",
+        ),
+        (
+            "pvm_host.set_state(b'k', 1)",
+            "set_state() argument 'value' must be bytes, not int",
+        ),
+        (
+            "pvm_host.set_state(None, b'v')",
+            "set_state() argument 'key' must be bytes, not NoneType",
+        ),
+        (
+            "pvm_host.delete_state(1.5)",
+            "delete_state() argument 'key' must be bytes, not float",
+        ),
+        (
+            "pvm_host.emit_event(b't', b'd')",
+            "emit_event() argument 'topic' must be str, not bytes",
+        ),
+        (
+            "pvm_host.emit_event('t', 'd')",
+            "emit_event() argument 'data' must be bytes, not str",
+        ),
+        (
+            "pvm_host.charge_gas('1')",
+            "charge_gas() argument 'amount' must be int, not str",
+        ),
+        (
+            "pvm_host.randomness('d')",
+            "randomness() argument 'domain' must be bytes, not str",
+        ),
     ] {
         let code = format!("import pvm_host\ndef main(input):\n    {call}\n");
         fails_with(&code, &format!("TypeError: {needle}"));

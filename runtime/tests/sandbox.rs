@@ -12,16 +12,39 @@ fn body(stmt: &str) -> String {
 #[test]
 fn forbidden_modules_fail_naming_the_module() {
     for module in [
-        "os", "sys", "io", "_io", "time", "random", "_thread", "gc", "marshal", "_imp",
-        "importlib", "_frozen_importlib", "builtins", "atexit", "_weakref", "_interpreters",
-        "_testinternalcapi", "_signal", "posix", "socket", "_ast", "_sysconfig", "codecs",
+        "os",
+        "sys",
+        "io",
+        "_io",
+        "time",
+        "random",
+        "_thread",
+        "gc",
+        "marshal",
+        "_imp",
+        "importlib",
+        "_frozen_importlib",
+        "builtins",
+        "atexit",
+        "_weakref",
+        "_interpreters",
+        "_testinternalcapi",
+        "_signal",
+        "posix",
+        "socket",
+        "_ast",
+        "_sysconfig",
+        "codecs",
     ] {
         let needle = format!("import of module '{module}' is not allowed");
         fails_with(&body(&format!("import {module}")), &needle);
         fails_with(&body(&format!("__import__('{module}')")), &needle);
         fails_with(&body(&format!("from {module} import x")), &needle);
     }
-    fails_with(&body("import os.path"), "import of module 'os.path' is not allowed");
+    fails_with(
+        &body("import os.path"),
+        "import of module 'os.path' is not allowed",
+    );
     fails_with(&body("from . import x"), "relative import");
     fails_with(&body("__import__('os', level=1)"), "relative import");
 }
@@ -40,12 +63,29 @@ def main(input):
 #[test]
 fn dangerous_builtins_do_not_exist() {
     for name in [
-        "open", "input", "eval", "exec", "compile", "breakpoint", "globals", "vars", "locals",
-        "id", "help", "exit", "quit",
+        "open",
+        "input",
+        "eval",
+        "exec",
+        "compile",
+        "breakpoint",
+        "globals",
+        "vars",
+        "locals",
+        "id",
+        "help",
+        "exit",
+        "quit",
     ] {
-        fails_with(&body(&format!("{name}")), &format!("NameError: name '{name}' is not defined"));
+        fails_with(
+            &body(name),
+            &format!("NameError: name '{name}' is not defined"),
+        );
         // Not through the builtins module either (reachable as len.__self__).
-        fails_with(&body(&format!("getattr(len.__self__, '{name}')")), "AttributeError");
+        fails_with(
+            &body(&format!("getattr(len.__self__, '{name}')")),
+            "AttributeError",
+        );
         fails_with(&body(&format!("__builtins__.{name}")), "AttributeError");
     }
 }
@@ -56,13 +96,19 @@ fn introspection_routes_are_closed() {
         ("object.__subclasses__()", "AttributeError"),
         ("type.__subclasses__(object)", "AttributeError"),
         ("().__class__.__base__.__subclasses__()", "AttributeError"),
-        ("'{0.__class__.__base__.__subclasses__}'.format(0)", "AttributeError"),
+        (
+            "'{0.__class__.__base__.__subclasses__}'.format(0)",
+            "AttributeError",
+        ),
         ("(lambda: 0).__code__", "AttributeError"),
         ("main.__globals__", "AttributeError"),
         ("main.__builtins__", "AttributeError"),
         ("(x for x in ()).gi_frame", "AttributeError"),
         ("(x for x in ()).gi_code", "AttributeError"),
-        ("try:\n    1/0\nexcept Exception as e:\n    e.__traceback__.tb_frame", "AttributeError"),
+        (
+            "try:\n    1/0\nexcept Exception as e:\n    e.__traceback__.tb_frame",
+            "AttributeError",
+        ),
         ("pvm_host.__loader__", "AttributeError"),
         ("pvm_host.__spec__", "AttributeError"),
         ("len.__self__.__loader__", "AttributeError"),
