@@ -9,10 +9,9 @@ RELEASE := --release
 setup:
 	@./scripts/patch-deps.sh
 
-## Run the example token contract through `pvm run` (the main job).
+## Deploy the token example and run 10,000 signed transfers through a node (the main job).
 demo: setup
-	$(CARGO) run $(CARGO_FLAGS) $(RELEASE) -q -p pvm-plugin --bin pvm -- \
-		run integration/contracts/token.py --input "transfer 00ff 250" --sender 0a0b
+	$(CARGO) run $(CARGO_FLAGS) $(RELEASE) -q -p pvm-plugin --bin pvm -- demo
 
 ## Build everything once in release and run every test, doctest and lint.
 test: setup
@@ -29,8 +28,10 @@ lint: setup
 fmt:
 	$(CARGO) fmt --all
 
+## Every benchmark whose numbers BENCHMARKS.md records (slow: builds twice).
 bench: setup
 	$(CARGO) bench $(CARGO_FLAGS) --workspace
+	./scripts/bench-metering.sh
 
 clean:
 	rm -rf target .patched

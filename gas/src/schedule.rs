@@ -1,7 +1,7 @@
 //! The gas schedule: every price is a named constant here, with the formulas for
 //! dynamic costs next to them, so a price changes in exactly one place.
 //!
-//! One unit of gas is meant to buy about one nanosecond of interpreter time on
+//! One unit of gas is meant to buy about three nanoseconds of interpreter time on
 //! the reference machine (the calibration benchmark in `runtime/benches/` checks
 //! how close each kind of work comes). Costs are charged *before* the work they
 //! pay for (as wasmi charges fuel), so a transaction that cannot pay for
@@ -14,8 +14,11 @@
 //! | input, per byte | [`INPUT_PER_BYTE`] |
 //! | each instruction (per-opcode metering) | its [`OpcodeCosts`] class price |
 //! | each function entry / loop back-edge (coarse metering) | [`COARSE_CALL`] / [`COARSE_LOOP`] |
-//! | bulk work: bytes written, copied, scanned or hashed | [`PER_KIB`] per KiB |
-//! | bulk work: elements visited by a native loop | [`PER_ELEMENT`] each |
+//! | bulk work: bytes written, copied, compared or scanned | [`PER_KIB`] per KiB |
+//! | bulk work: bytes hashed, case-mapped, classified or encoded | [`PER_KIB_TRANSFORM`] per KiB |
+//! | bulk work: elements compared, probed, sorted, joined, replaced | [`PER_ELEMENT`] each |
+//! | bulk work: elements pulled from iterators or written by reprs | [`PER_ITER`] each |
+//! | bulk work: references copied, repetitions, padding characters | [`PER_REF`] each |
 //! | big-integer multiply/divide | [`PER_64_WORD_OPS`] per 64 word steps (see below) |
 //! | `get_state` | [`GET_STATE_BASE`] + [`STATE_READ_PER_BYTE`] x (key + value) |
 //! | `set_state` | [`SET_STATE_BASE`] + [`STATE_WRITE_PER_BYTE`] x (key + value) |
@@ -26,13 +29,13 @@
 //! | `print`, per byte logged | [`LOG_PER_BYTE`] |
 //!
 //! Big-integer work is counted in word steps (a word is 64 bits): multiplying
-//! `a`-word and `b`-word numbers takes `a * b` steps while the smaller has at
-//! most 64 words and `8 * n * log2(n)` steps (`n = a + b`) beyond, the bound of
-//! the sub-quadratic algorithms; dividing takes `(a - b + 1) * b`; `x ** e`
-//! costs two multiplications at the result's size; `pow(x, e, m)` two modular
-//! products per bit of `e`; decimal conversion a multiplication at the number's
-//! size. Bytes created by bulk work also count against the transaction's memory
-//! limit, which the runtime enforces separately.
+//! `a`-word and `b`-word numbers takes `a * b` steps; dividing takes
+//! `2 * (a - b + 1) * b`; `x ** e` a third of a square at the result's size;
+//! `pow(x, e, m)` two modular products per bit of `e`; decimal conversion two
+//! squares at the number's size. Bytes created by bulk work also count against
+//! the transaction's memory limit, which the runtime enforces separately;
+//! zero-filled memory (`bytes(n)`) is charged a quarter of [`PER_KIB`], since
+//! the system supplies it lazily and whatever touches it later pays.
 //!
 //! A chain fixes its schedule at genesis; `config/gas.toml` holds the same
 //! numbers, and [`GasSchedule::from_toml`] loads such a file, refusing unknown
@@ -77,12 +80,21 @@ pub const EVENT_PER_BYTE: u64 = 8;
 /// Per byte written to the debug log by `print`.
 pub const LOG_PER_BYTE: u64 = 1;
 
-/// Per KiB of memory a bulk operation writes, copies, scans or hashes.
-pub const PER_KIB: u64 = 256;
-/// Per element a native loop visits (iteration step, comparison, hash probe, sort step).
+/// Per KiB of memory a bulk operation writes, copies, compares or scans.
+pub const PER_KIB: u64 = 30;
+/// Per KiB a bulk operation transforms character by character (hashing, case
+/// mapping, classification, codecs, text reprs).
+pub const PER_KIB_TRANSFORM: u64 = 250;
+/// Per element a native loop visits (comparison, hash probe, sort step, join
+/// item, replacement).
 pub const PER_ELEMENT: u64 = 12;
+/// Per element native code pulls from an iterator, or a container repr writes.
+pub const PER_ITER: u64 = 40;
+/// Per object reference copied into a new container, per repetition of a
+/// sequence, per padding character.
+pub const PER_REF: u64 = 4;
 /// Per 64 word steps of big-integer multiplication or division.
-pub const PER_64_WORD_OPS: u64 = 48;
+pub const PER_64_WORD_OPS: u64 = 16;
 
 /// Coarse metering: per function entry or generator resume.
 pub const COARSE_CALL: u64 = 400;
@@ -92,16 +104,18 @@ pub const COARSE_LOOP: u64 = 120;
 /// Price per instruction of each opcode class (per-opcode metering).
 pub const OPCODES: OpcodeCosts = OpcodeCosts {
     stack: 6,
-    name: 14,
-    attribute: 24,
-    operator: 20,
-    build: 30,
-    call: 70,
-    flow: 10,
-    exception: 60,
-    generator: 40,
+    name: 12,
+    attribute: 60,
+    operator: 16,
+    build: 75,
+    call: 100,
+    flow: 12,
+    exception: 50,
+    generator: 12,
     import: 300,
     matching: 40,
+    format: 75,
+    iterate: 60,
 };
 
 /// Price per instruction of each class of opcodes.
@@ -116,11 +130,11 @@ pub struct OpcodeCosts {
     pub attribute: u32,
     /// Unary, binary, comparison, containment and subscript operators.
     pub operator: u32,
-    /// Building and unpacking containers, string formatting.
+    /// Building, extending and unpacking containers.
     pub build: u32,
     /// Calls, returns, function and class creation.
     pub call: u32,
-    /// Jumps, loop iteration, iterator setup.
+    /// Jumps and function entry (`RESUME`).
     pub flow: u32,
     /// Raising, catching and `with` handling.
     pub exception: u32,
@@ -130,12 +144,17 @@ pub struct OpcodeCosts {
     pub import: u32,
     /// `match` statement checks.
     pub matching: u32,
+    /// String formatting and f-string assembly.
+    pub format: u32,
+    /// Getting an iterator and each step of a `for` loop.
+    pub iterate: u32,
 }
 
 impl OpcodeCosts {
     /// The prices in the interpreter's class order (stack, name, attribute,
-    /// operator, build, call, flow, exception, generator, import, match).
-    pub fn as_array(&self) -> [u32; 11] {
+    /// operator, build, call, flow, exception, generator, import, match, format,
+    /// iterate).
+    pub fn as_array(&self) -> [u32; 13] {
         [
             self.stack,
             self.name,
@@ -148,6 +167,8 @@ impl OpcodeCosts {
             self.generator,
             self.import,
             self.matching,
+            self.format,
+            self.iterate,
         ]
     }
 }
@@ -205,8 +226,14 @@ pub struct GasSchedule {
     pub log_per_byte: u64,
     /// See [`PER_KIB`].
     pub per_kib: u64,
+    /// See [`PER_KIB_TRANSFORM`].
+    pub per_kib_transform: u64,
     /// See [`PER_ELEMENT`].
     pub per_element: u64,
+    /// See [`PER_ITER`].
+    pub per_iter: u64,
+    /// See [`PER_REF`].
+    pub per_ref: u64,
     /// See [`PER_64_WORD_OPS`].
     pub per_64_word_ops: u64,
     /// See [`COARSE_CALL`].
@@ -251,7 +278,10 @@ impl GasSchedule {
         event_per_byte: EVENT_PER_BYTE,
         log_per_byte: LOG_PER_BYTE,
         per_kib: PER_KIB,
+        per_kib_transform: PER_KIB_TRANSFORM,
         per_element: PER_ELEMENT,
+        per_iter: PER_ITER,
+        per_ref: PER_REF,
         per_64_word_ops: PER_64_WORD_OPS,
         coarse_call: COARSE_CALL,
         coarse_loop: COARSE_LOOP,
@@ -329,7 +359,7 @@ mod tests {
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
         assert!(err.contains("surprise"), "{err}");
 
-        let missing = text.replace("per_kib = 256\n", "");
+        let missing = text.replace("per_kib = 30\n", "");
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 

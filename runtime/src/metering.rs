@@ -88,10 +88,10 @@ impl RuntimeConfig {
     /// The per-opcode cost table (all zero in coarse mode), shared by every
     /// interpreter with the same prices.
     fn cost_table(&self) -> &'static CostTable {
-        static TABLES: Mutex<Vec<([u32; 11], &'static CostTable)>> = Mutex::new(Vec::new());
+        static TABLES: Mutex<Vec<([u32; 13], &'static CostTable)>> = Mutex::new(Vec::new());
         let classes = match self.metering {
             MeteringMode::Opcode => self.schedule.opcodes.as_array(),
-            MeteringMode::Coarse => [0; 11],
+            MeteringMode::Coarse => [0; 13],
         };
         let mut tables = TABLES.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((_, table)) = tables.iter().find(|(c, _)| *c == classes) {
@@ -108,7 +108,10 @@ impl RuntimeConfig {
         let coarse = self.metering == MeteringMode::Coarse;
         Prices {
             per_kib: s.per_kib,
+            per_kib_transform: s.per_kib_transform,
             per_element: s.per_element,
+            per_iter: s.per_iter,
+            per_ref: s.per_ref,
             per_64_word_ops: s.per_64_word_ops,
             coarse_call: if coarse { s.coarse_call } else { 0 },
             coarse_loop: if coarse { s.coarse_loop } else { 0 },
