@@ -227,7 +227,11 @@ impl PvmInterpreter {
                     let r = run_main(vm, code_obj, entry, input);
                     // Cycles the call left behind are collected now, metered,
                     // so their finalizers run at the same point everywhere.
-                    vm.state.gc.collect_force(0);
+                    // With no young container alive (the common case: reference
+                    // counting freed everything) there is nothing to collect.
+                    if rustpython_vm::gc_state::gc_state().get_count().0 > 0 {
+                        vm.state.gc.collect_force(0);
+                    }
                     // Restoring cannot fail for plain dicts; if it ever does, the
                     // interpreter must not serve another call: panic, and poison it.
                     vm.expect_pyresult(

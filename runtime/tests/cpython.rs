@@ -1,0 +1,174 @@
+//! CPython 3.11 is the reference for Python semantics: every program here runs
+//! in PVM and in `python3` (which must be CPython 3.11), and the results — the
+//! returned string, or the exception's class and message — must be identical.
+//!
+//! Programs use only what the sandbox allows on purpose (no `id`, no address
+//! reprs, no default object hashes, no imports beyond the allowed modules).
+
+mod common;
+
+use std::{io::Write, process::Command};
+
+use common::*;
+
+/// `(name, program)`: each defines `main(input)` returning a `str`.
+const PROGRAMS: &[(&str, &str)] = &[
+    ("int floor division by zero", "def main(i):\n    return str(1 // 0)"),
+    ("int modulo by zero", "def main(i):\n    return str(1 % 0)"),
+    ("int divmod by zero", "def main(i):\n    return str(divmod(7, 0))"),
+    ("int true division by zero", "def main(i):\n    return str(1 / 0)"),
+    ("float division by zero", "def main(i):\n    return str(1.0 / 0)"),
+    ("float floor division by zero", "def main(i):\n    return str(1.0 // 0)"),
+    ("float modulo by zero", "def main(i):\n    return str(1.0 % 0)"),
+    ("zero to a negative power", "def main(i):\n    return str(0 ** -1)"),
+    ("big int arithmetic", "def main(i):\n    x = 3 ** 300\n    return str((x * x - 1) // 7 % 10 ** 20) + ' ' + str(-x // 11) + ' ' + str(divmod(-x, 13))"),
+    ("int to str limit", "def main(i):\n    return str(10 ** 5000)"),
+    ("str to int limit", "def main(i):\n    return str(int('1' * 5000))"),
+    ("int parsing", "def main(i):\n    return repr([int('0x1f', 16), int(' 42 '), int('-0b101', 0), int('1_000'), int('z', 36)])"),
+    ("int parsing errors", "def main(i):\n    int('12a')"),
+    ("round half even", "def main(i):\n    return repr([round(0.5), round(1.5), round(2.5), round(-0.5), round(2.675, 2), round(1234, -2), round(1250, -2)])"),
+    ("float repr", "def main(i):\n    return repr([0.1 + 0.2, 1e16, 1e-7, 1.0, -0.0, float('inf'), 2.5e-310, 1/3, 123456789.123456789])"),
+    ("float formatting", "def main(i):\n    x = 1234.5678\n    return f'{x:.2f}|{x:e}|{x:g}|{x:10.1f}|{x:<10}|{x:,.2f}|{x:%}|{0.000012345:g}'"),
+    ("int formatting", "def main(i):\n    n = 255\n    return f'{n:x}|{n:#x}|{n:08b}|{n:o}|{n:,}|{-n:+}|{n:^9}|{n:_d}|{12345678:,}'"),
+    ("percent formatting", "def main(i):\n    return '%s %r %d %5.2f %-5s| %x %o %e %%' % ('a', 'b', 42, 3.14159, 'z', 255, 8, 12345.678)"),
+    ("str.format", "def main(i):\n    return '{0}-{1}-{0}|{name}|{2!r}|{3[1]}'.format('a', 'b', 'c', [1, 2], name='n')"),
+    ("str methods", "def main(i):\n    s = '  Hello, World!  '\n    return repr([s.strip(), s.lower(), s.upper(), s.title(), s.split(','), s.replace('l', 'L', 2), s.find('o'), s.rfind('o'), s.count('l'), s.center(21, '*'), s.zfill(20), s.partition(','), s.rsplit(None, 1), s.swapcase(), s.startswith(('  H', 'x')), s.expandtabs(4), s.isalnum()])"),
+    ("str splitlines and join", "def main(i):\n    s = 'a\\nb\\r\\nc\\rd'\n    return repr([s.splitlines(), s.splitlines(True), '|'.join(s.split())])"),
+    ("str encode decode", "def main(i):\n    s = 'h\\u00e9llo \\u20ac'\n    b = s.encode()\n    return repr([b, b.decode(), s.encode('ascii', 'replace'), s.encode('latin-1', 'ignore'), len(b), b.hex()])"),
+    ("str decode error", "def main(i):\n    return b'\\xff'.decode('utf-8')"),
+    ("str repr escapes", "def main(i):\n    return repr(['a\\tb\\n', \"it's\", 'say \"hi\"', '\\x00\\x7f', '\\u00e9', b'\\x00ab\\xff'])"),
+    ("bytes methods", "def main(i):\n    b = b'hello world'\n    return repr([b.upper(), b.split(), b[1:4], b * 2, b.find(b'o'), bytes(3), bytearray(b'ab') + b'c', b.startswith(b'he'), list(b[:3]), b.replace(b'o', b'0')])"),
+    ("slicing", "def main(i):\n    l = list(range(10))\n    return repr([l[::2], l[::-3], l[2:-2], l[-100:100], 'abcdef'[1::2], l[5:2], (1, 2, 3)[::-1]])"),
+    ("list methods", "def main(i):\n    l = [3, 1, 2]\n    l.append(4)\n    l.extend([0, 9])\n    l.insert(1, 7)\n    l.remove(2)\n    p = l.pop()\n    l.sort(reverse=True)\n    return repr([l, p, l.index(3), l.count(7), sorted(l, key=lambda x: -x)])"),
+    ("sort stability and keys", "def main(i):\n    d = [('b', 2), ('a', 2), ('c', 1), ('a', 1)]\n    return repr([sorted(d, key=lambda t: t[1]), sorted(d), sorted(d, key=lambda t: t[0], reverse=True), min(d), max(d, key=lambda t: t[1])])"),
+    ("dict behaviour", "def main(i):\n    d = {'b': 1, 'a': 2}\n    d['c'] = 3\n    del d['b']\n    d['b'] = 4\n    e = {**d, 'a': 9}\n    return repr([d, list(d.items()), d.get('x', 0), d.setdefault('z', 5), d.pop('a'), e, d | {'q': 1}, sorted(d)])"),
+    ("dict key error", "def main(i):\n    return {}['missing']"),
+    ("set behaviour", "def main(i):\n    a = {1, 2, 3}\n    b = {3, 4}\n    return repr([sorted(a | b), sorted(a & b), sorted(a - b), sorted(a ^ b), a <= {1, 2, 3, 4}, len(set('hello'))])"),
+    ("comprehension scoping", "def main(i):\n    x = 10\n    l = [x for x in range(3)]\n    g = sum(x * x for x in range(4))\n    return repr([l, x, g, {k: v for k, v in zip('ab', range(2))}, {c for c in 'aab'} == {'a', 'b'}])"),
+    ("closures and nonlocal", "def counter():\n    n = 0\n    def inc():\n        nonlocal n\n        n += 1\n        return n\n    return inc\ndef main(i):\n    c = counter()\n    c(); c()\n    fs = [lambda: k for k in range(3)]\n    return repr([c(), [f() for f in fs]])"),
+    ("generators", "def gen():\n    x = yield 1\n    yield x * 2\n    return 'done'\ndef main(i):\n    g = gen()\n    a = next(g)\n    b = g.send(21)\n    try:\n        next(g)\n    except StopIteration as e:\n        c = e.value\n    return repr([a, b, c, list(range(10))[::3], list(zip(range(3), 'abc'))])"),
+    ("yield from", "def inner():\n    yield 1\n    yield 2\n    return 3\ndef outer():\n    r = yield from inner()\n    yield r\ndef main(i):\n    return repr(list(outer()))"),
+    ("classes and inheritance", "class A:\n    x = 1\n    def f(self):\n        return 'A.f'\n    def __repr__(self):\n        return f'A({self.x})'\nclass B(A):\n    def f(self):\n        return 'B.f>' + super().f()\nclass C(B):\n    x = 3\ndef main(i):\n    c = C()\n    return repr([c.f(), c, [k.__name__ for k in C.__mro__], isinstance(c, A), issubclass(C, B)])"),
+    ("dunder methods", "class V:\n    def __init__(self, x, y):\n        self.x, self.y = x, y\n    def __add__(self, o):\n        return V(self.x + o.x, self.y + o.y)\n    def __eq__(self, o):\n        return (self.x, self.y) == (o.x, o.y)\n    def __lt__(self, o):\n        return (self.x, self.y) < (o.x, o.y)\n    def __hash__(self):\n        return hash((self.x, self.y))\n    def __repr__(self):\n        return f'V({self.x}, {self.y})'\n    def __len__(self):\n        return 2\n    def __getitem__(self, i):\n        return (self.x, self.y)[i]\ndef main(i):\n    a, b = V(1, 2), V(3, 4)\n    return repr([a + b, a == V(1, 2), sorted([b, a]), len(a), list(a), {a: 1}[V(1, 2)], a != b])"),
+    ("properties and slots", "class P:\n    __slots__ = ('_v',)\n    def __init__(self):\n        self._v = 0\n    @property\n    def v(self):\n        return self._v\n    @v.setter\n    def v(self, x):\n        self._v = x * 2\n    @staticmethod\n    def s():\n        return 's'\n    @classmethod\n    def c(cls):\n        return cls.__name__\ndef main(i):\n    p = P()\n    p.v = 5\n    try:\n        p.other = 1\n        r = 'no error'\n    except AttributeError as e:\n        r = type(e).__name__\n    return repr([p.v, P.s(), P.c(), r])"),
+    ("exceptions", "class E(ValueError):\n    pass\ndef main(i):\n    out = []\n    try:\n        try:\n            raise E('inner')\n        except ValueError as e:\n            raise KeyError('outer') from e\n    except KeyError as e:\n        out.append(repr(e))\n        out.append(repr(e.__cause__))\n        out.append(str(e))\n    try:\n        [][1]\n    except IndexError as e:\n        out.append(str(e))\n    try:\n        None.x\n    except AttributeError as e:\n        out.append(str(e))\n    try:\n        int('q')\n    except ValueError as e:\n        out.append(str(e))\n    try:\n        'a' + 1\n    except TypeError as e:\n        out.append(str(e))\n    return repr(out)"),
+    ("exception messages for calls", "def f(a, b=1):\n    pass\ndef main(i):\n    out = []\n    for call in (lambda: f(), lambda: f(1, 2, 3), lambda: f(1, c=2), lambda: len(5), lambda: abs('x')):\n        try:\n            call()\n        except TypeError as e:\n            out.append(str(e))\n    return repr(out)"),
+    ("uncaught exception message", "def main(i):\n    raise RuntimeError('boom', 2)"),
+    ("assert", "def main(i):\n    assert 1 == 2, 'not equal'"),
+    ("with statement", "class M:\n    def __init__(self, log):\n        self.log = log\n    def __enter__(self):\n        self.log.append('enter')\n        return self\n    def __exit__(self, t, v, tb):\n        self.log.append(('exit', t.__name__ if t else None))\n        return True\ndef main(i):\n    log = []\n    with M(log):\n        raise ValueError\n    with M(log) as m:\n        log.append(m is not None)\n    return repr(log)"),
+    ("match statement", "def f(x):\n    match x:\n        case 0:\n            return 'zero'\n        case [a, b]:\n            return f'pair {a} {b}'\n        case {'k': v}:\n            return f'dict {v}'\n        case str() as s if len(s) > 2:\n            return 'long str'\n        case _:\n            return 'other'\ndef main(i):\n    return repr([f(0), f([1, 2]), f({'k': 3}), f('abcd'), f('a'), f((1, 2))])"),
+    ("itertools", "import itertools\ndef main(i):\n    return repr([list(itertools.islice(itertools.count(5, 2), 4)), list(itertools.chain('ab', 'cd')), list(itertools.product('ab', repeat=2)), list(itertools.permutations(range(3), 2)), list(itertools.combinations('abcd', 2)), [(k, len(list(g))) for k, g in itertools.groupby('aaabbc')], list(itertools.accumulate([1, 2, 3, 4])), list(itertools.zip_longest('ab', 'xyz', fillvalue='-'))])"),
+    ("functools and operator", "import _functools, _operator\ndef main(i):\n    add = _functools.partial(_operator.add, 10)\n    return repr([_functools.reduce(_operator.mul, range(1, 6)), add(5), sorted(['bb', 'a', 'ccc'], key=_operator.methodcaller('__len__')), _operator.itemgetter(1, 0)('xy')])"),
+    ("collections deque", "import _collections\ndef main(i):\n    d = _collections.deque([1, 2, 3], maxlen=4)\n    d.append(4)\n    d.append(5)\n    d.appendleft(0)\n    d.rotate(2)\n    return repr([list(d), d.maxlen, d.popleft(), len(d)])"),
+    ("builtins", "def main(i):\n    return repr([abs(-3), all([]), any([0, 1]), bin(10), chr(65), ord('a'), divmod(-7, 2), hex(-255), oct(8), pow(2, 10, 1000), pow(2, -1), sum([0.1] * 10), max('hello'), min([3, 1], default=0), list(map(str, [1, 2])), list(filter(None, [0, 1, 2])), list(enumerate('ab', 1)), list(reversed([1, 2])), isinstance(True, int), callable(len), repr(None), bool(''), float('1e3'), complex(1, 2) * 2, format(0.5, '.0%'), ascii('é'), type(3).__name__])"),
+    ("truthiness and comparisons", "def main(i):\n    return repr([1 < 2 < 3, 1 < 3 < 2, [1, 2] < [1, 3], (1, 'a') < (1, 'b'), 'abc' < 'abd', 0 == 0.0, 1 == True, None is None, [] == [], not [], 2 ** 0.5 == 2 ** 0.5])"),
+    ("comparison type error", "def main(i):\n    return str(1 < 'a')"),
+    ("int bit operations", "def main(i):\n    x = 0b1011\n    return repr([x & 6, x | 4, x ^ 15, ~x, x << 70, -x >> 1, x.bit_length(), (-1).to_bytes(2, 'big', signed=True), int.from_bytes(b'\\x01\\x00', 'little'), (1000).bit_count()])"),
+    ("unpacking", "def main(i):\n    a, *b, c = range(6)\n    (d, e), f = (1, 2), 3\n    g = [*range(2), *'ab']\n    h = {**{'x': 1}, 'y': 2}\n    return repr([a, b, c, d, e, f, g, h])"),
+    ("unpacking error", "def main(i):\n    a, b = [1, 2, 3]"),
+    ("string multiplication and containment", "def main(i):\n    return repr(['ab' * 3, 'b' in 'abc', [0] * 3, (1,) * 2, 'x' * -1, 3 * 'z'])"),
+    ("global and nonlocal names", "X = 1\ndef g():\n    global X\n    X += 1\n    return X\ndef main(i):\n    return repr([g(), g(), X])"),
+    ("name error message", "def main(i):\n    return undefined_thing"),
+    ("recursion limit", "def f(n):\n    return f(n + 1)\ndef main(i):\n    f(0)"),
+    ("hash of values", "def main(i):\n    return repr([hash(1), hash(-1), hash(2 ** 70), hash(1.5), hash(True), hash((1, 2)), hash(''), hash(None) == hash(None)])"),
+    ("str hash is fixed per build", "def main(i):\n    return repr(sorted({'b', 'a', 'c'}))"),
+    ("input bytes", "def main(i):\n    return repr([i, type(i).__name__, len(i)])"),
+    ("lambda defaults and kwargs", "def f(a, /, b, *args, c=3, **kw):\n    return (a, b, args, c, sorted(kw.items()))\ndef main(i):\n    return repr([f(1, 2), f(1, 2, 3, 4, c=5, d=6), f(1, b=9)])"),
+    ("keyword argument errors", "def f(a, /, b):\n    pass\ndef main(i):\n    f(a=1, b=2)"),
+    ("integer string conversions", "def main(i):\n    return repr([str(-0), repr(10**20), str(1e22), str(1e21), str(123.0), int(3.9), int(-3.9), float(7), 7 / 2, -7 // 2, -7 % 3, 7 % -3])"),
+    ("chained exceptions context", "def main(i):\n    try:\n        try:\n            1 / 0\n        except ZeroDivisionError:\n            raise ValueError('during')\n    except ValueError as e:\n        return repr([repr(e.__context__), e.__suppress_context__])"),
+    ("getattr and setattr", "class O:\n    pass\ndef main(i):\n    o = O()\n    setattr(o, 'a', 1)\n    return repr([getattr(o, 'a'), getattr(o, 'b', 'd'), hasattr(o, 'a'), o.__dict__, vars(o) if False else None])"),
+    ("dataclass-like __init_subclass__", "class Base:\n    registry = []\n    def __init_subclass__(cls, **kw):\n        super().__init_subclass__(**kw)\n        Base.registry.append(cls.__name__)\nclass A(Base):\n    pass\nclass B(A):\n    pass\ndef main(i):\n    return repr(Base.registry)"),
+    ("dict order after delete and reinsert", "def main(i):\n    d = dict.fromkeys('abcde', 0)\n    del d['b']\n    d['b'] = 1\n    d.pop('a')\n    d['a'] = 2\n    d.update(c=3, z=4)\n    return repr([list(d), d.popitem(), list(reversed(d)), dict(zip('xy', [1, 2]))])"),
+    ("slice assignment and deletion", "def main(i):\n    l = list(range(10))\n    l[2:5] = ['a']\n    del l[::3]\n    l[1:1] = [7, 8]\n    l[-2:] = []\n    try:\n        l[::2] = [1]\n    except ValueError as e:\n        err = str(e)\n    return repr([l, err])"),
+    ("empty max and min", "def main(i):\n    out = []\n    for f in (lambda: max([]), lambda: min(()), lambda: [].pop(), lambda: {}.popitem(), lambda: 'abc'.index('z'), lambda: [1].index(2), lambda: [1].index('x'), lambda: [1].remove(3), lambda: (1,).index(5)):\n        try:\n            f()\n        except (ValueError, IndexError, KeyError) as e:\n            out.append(type(e).__name__ + ': ' + str(e))\n    return repr(out)"),
+    ("float to int errors", "def main(i):\n    out = []\n    for v in (float('inf'), float('nan')):\n        try:\n            int(v)\n        except (OverflowError, ValueError) as e:\n            out.append(type(e).__name__ + ': ' + str(e))\n    return repr(out)"),
+    ("float arithmetic details", "def main(i):\n    return repr([divmod(7.5, 2), divmod(-7.5, 2), 2.0 ** 0.5, round(-2.5), round(0.125, 2), 1e308 * 10, -1e308 * 10, 5 % -2.5, float('-0.0') == 0.0, (0.1).as_integer_ratio(), (2.5).is_integer(), 3.0.hex()])"),
+    ("big float str", "def main(i):\n    return repr([1e100, 2.0 ** 80, 1.5e-300, 123456789012345678.0, 0.1 * 3, 1 / 7, float(2 ** 53 + 1)])"),
+    ("bytes percent formatting", "def main(i):\n    return repr([b'%s-%d-%x' % (b'ab', 5, 255), b'%5b|%-4s|' % (b'x', b'y'), bytes.fromhex('00ff 10'), bytearray(3), b'a,b,,c'.split(b','), b'  x '.strip()])"),
+    ("str predicates", "def main(i):\n    vals = ['123', '12.3', 'abc', 'ABC', 'Abc Def', '   ', '', '\\u00b2', 'a_b']\n    return repr([(v.isdigit(), v.isdecimal(), v.isnumeric(), v.isalpha(), v.isupper(), v.istitle(), v.isspace(), v.isidentifier()) for v in vals])"),
+    ("sorting mixed types error", "def main(i):\n    return repr(sorted([1, 'a', 2]))"),
+    ("key error message of tuples", "def main(i):\n    try:\n        {}[(1, 2)]\n    except KeyError as e:\n        a = str(e)\n    try:\n        {}['']\n    except KeyError as e:\n        b = str(e)\n    return repr([a, b, str(KeyError()), repr(ValueError('x', 1))])"),
+    ("nested format specs", "def main(i):\n    w, p = 10, 3\n    x = 3.14159\n    return repr([f'{x:{w}.{p}f}', f'{x!r:>12}', f'{\"ab\"!a}', f'{42:{\"*\"}^{w}}', format(1234567, ','), '{:>{}}'.format('z', 4), f'{x=}', f'{255:#010x}'])"),
+    ("range behaviour", "def main(i):\n    r = range(10, -10, -3)\n    return repr([list(r), len(r), r[2], r[-1], 4 in r, -5 in r, r.index(1), range(0, 10**20, 3)[10**18], r[1:3], range(5) == range(0, 5, 1)])"),
+    ("string comparisons and ordering", "def main(i):\n    words = ['b', 'B', 'a', '\\u00e9', 'A', 'aa', '', 'Z']\n    return repr([sorted(words), sorted(words, key=str.lower), max(words), 'a' < 'B', 'ab' > 'a'])"),
+    ("boolean and none ops", "def main(i):\n    return repr([True + True, True * 3, -True, ~True, None or 'x', 0 and 1, [] or {} or 'last', not None, 5 if [] else 6, bool(0.0), int(True), str(False)])"),
+    ("integer division and powers", "def main(i):\n    return repr([pow(3, 4, 5), pow(-2, 3), pow(2, -2), pow(10, -1, 7), (-2) ** 0.5 if False else None, 7 // -2, -7 // -2, divmod(2**100, 3**20), (-7) % 2**70, abs(-2**70), 2**64 - 1 & 0xFF])"),
+];
+
+const HARNESS: &str = r#"
+import json, sys
+sys.set_int_max_str_digits(4300)
+programs = json.load(sys.stdin)
+out = []
+for source in programs:
+    g = {"__name__": "__contract__"}
+    try:
+        exec(compile(source, "<contract>", "exec"), g)
+        r = g["main"](b"")
+        out.append({"ok": r})
+    except BaseException as e:
+        text = str(e)
+        out.append({"err": type(e).__name__ + (": " + text if text else "")})
+print(json.dumps(out))
+"#;
+
+fn cpython(programs: &[&str]) -> Vec<Result<String, String>> {
+    let version = Command::new("python3")
+        .arg("--version")
+        .output()
+        .expect("python3 must be installed (CPython 3.11, the reference for Python semantics)");
+    let version = String::from_utf8_lossy(&version.stdout).to_string();
+    assert!(
+        version.starts_with("Python 3.11"),
+        "python3 must be CPython 3.11, found {version}"
+    );
+    let mut child = Command::new("python3")
+        .args(["-I", "-c", HARNESS])
+        .env("PYTHONHASHSEED", "0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    let input = serde_json::to_vec(programs).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the CPython harness failed");
+    let values: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    values
+        .into_iter()
+        .map(|v| match (v.get("ok"), v.get("err")) {
+            (Some(ok), _) => Ok(ok.as_str().expect("main returns str").to_owned()),
+            (_, Some(err)) => Err(err.as_str().unwrap().to_owned()),
+            _ => unreachable!(),
+        })
+        .collect()
+}
+
+fn pvm(program: &str) -> Result<String, String> {
+    let (exec, _) = run(program, b"");
+    match exec.result {
+        Ok(out) => Ok(String::from_utf8(out).unwrap()),
+        Err(e) => Err(e.message),
+    }
+}
+
+#[test]
+fn pvm_agrees_with_cpython_3_11() {
+    let sources: Vec<&str> = PROGRAMS.iter().map(|(_, p)| *p).collect();
+    let expected = cpython(&sources);
+    let mut mismatches = Vec::new();
+    for ((name, program), want) in PROGRAMS.iter().zip(expected) {
+        let got = pvm(program);
+        if got != want {
+            mismatches.push(format!("{name}:\n  cpython: {want:?}\n  pvm:     {got:?}"));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} of {} programs differ from CPython 3.11:\n{}",
+        mismatches.len(),
+        PROGRAMS.len(),
+        mismatches.join("\n")
+    );
+}
