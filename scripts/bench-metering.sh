@@ -8,15 +8,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS="${ROUNDS:-5}"
 ./scripts/patch-deps.sh
-build() { # $1 = extra cargo flags, $2 = target dir
-    cargo bench --ignore-rust-version -p pvm-runtime --bench metering --no-run $1 \
+build() { # $1 = package selection and features, $2 = target dir
+    cargo bench --ignore-rust-version --bench metering --no-run $1 \
         --target-dir "$2" --message-format=json 2>/dev/null |
         grep -o '"executable":"[^"]*metering-[^"]*"' | tail -n1 | cut -d'"' -f4
 }
 echo "building with the hook..." >&2
-on=$(build "" target)
+# The workspace's own build (features unified as `make test` and `make bench`
+# build them), so this step reuses it.
+on=$(build "--workspace" target)
 echo "building without the hook (first time: several minutes)..." >&2
-off=$(build "--no-default-features" target/no-opcode-gas)
+off=$(build "-p pvm-runtime --no-default-features" target/no-opcode-gas)
 declare -A best_on best_off
 for ((r = 1; r <= ROUNDS; r++)); do
     echo "round $r/$ROUNDS" >&2

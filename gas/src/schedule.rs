@@ -18,7 +18,7 @@
 //! | bulk work: bytes hashed, case-mapped, classified or encoded | [`PER_KIB_TRANSFORM`] per KiB |
 //! | bulk work: elements compared, probed, sorted, joined, replaced | [`PER_ELEMENT`] each |
 //! | bulk work: elements pulled from iterators or written by reprs | [`PER_ITER`] each |
-//! | bulk work: references copied, repetitions, padding characters | [`PER_REF`] each |
+//! | bulk work: references copied (3 each if distinct, 1/4 if repeated), repetitions, padding characters | [`PER_REF`] per step |
 //! | big-integer multiply/divide | [`PER_64_WORD_OPS`] per 64 word steps (see below) |
 //! | `get_state` | [`GET_STATE_BASE`] + [`STATE_READ_PER_BYTE`] x (key + value) |
 //! | `set_state` | [`SET_STATE_BASE`] + [`STATE_WRITE_PER_BYTE`] x (key + value) |

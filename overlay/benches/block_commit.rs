@@ -14,7 +14,7 @@ use commonware_storage::{
 };
 use commonware_utils::{NZUsize, NZU16, NZU64};
 use criterion::{criterion_group, criterion_main, Criterion};
-use pvm_overlay::{state_key_hash, ChainConfig, ChainState, StateKey};
+use pvm_overlay::{encode_entry, state_key_hash, ChainConfig, ChainState, StateKey};
 use std::time::{Duration, Instant};
 
 const WRITES: u64 = 10_000;
@@ -46,7 +46,8 @@ async fn through_overlay<E: Context + Spawner>(context: E) -> Duration {
     elapsed
 }
 
-/// The same writes straight into a QMDB batch with the same configuration.
+/// The same writes straight into a QMDB batch with the same configuration and the same
+/// stored bytes.
 async fn straight_to_qmdb<E: Context + Spawner>(context: E) -> Duration {
     let page_cache = CacheRef::from_pooler(&context, NZU16!(4096), NZUsize!(4096));
     let config = VariableConfig {
@@ -78,7 +79,11 @@ async fn straight_to_qmdb<E: Context + Spawner>(context: E) -> Duration {
     let mut batch = db.new_batch();
     for i in 0..WRITES {
         let (key, value) = write(i);
-        batch = batch.write(sha256::Digest(state_key_hash(&key)), Some(value));
+        // The same bytes the chain stores: the key travels with the value.
+        batch = batch.write(
+            sha256::Digest(state_key_hash(&key)),
+            Some(encode_entry(&key, &value)),
+        );
     }
     let batch = batch.merkleize(&db, None).await.unwrap();
     let (db, _) = db.apply_batch(batch).await.unwrap();

@@ -17,8 +17,8 @@ pub mod overlay;
 pub mod receipt;
 
 pub use chain::{
-    state_key_hash, BlockExecution, BlockInfo, BlockView, ChainConfig, ChainError, ChainState,
-    PendingBlock,
+    encode_entry, state_key_hash, BlockExecution, BlockInfo, BlockView, ChainConfig, ChainError,
+    ChainState, PendingBlock,
 };
 pub use overlay::{
     Address, ChangeSet, Checkpoint, CommittedView, Event, Limits, MemoryView, OverlayError,

@@ -2,8 +2,8 @@
 //!
 //! [`PvmHandler`] is registered under [`PVM_TX_KIND`]. Checking decodes the
 //! transaction within [`TxLimits`] and verifies its signature (a block's
-//! signatures are verified as one ed25519 batch, falling back to one by one only
-//! to name the bad one). Executing:
+//! signatures are verified as one ed25519 batch, spread over all cores, falling
+//! back to one by one only to name the bad one). Executing:
 //!
 //! 1. the sender's nonce (in the system namespace) must equal the transaction's,
 //!    else the block is invalid (replays and gaps); it is then incremented, and
@@ -18,7 +18,7 @@
 use std::sync::Arc;
 
 use commonware_cryptography::{ed25519, BatchVerifier as _};
-use commonware_parallel::Sequential;
+use commonware_parallel::{Rayon, Sequential};
 use pvm_alto::AltoHost;
 use pvm_host::HostContext;
 use pvm_overlay::{Address, Receipt, StateKey, TxError as ReceiptError};
@@ -54,12 +54,19 @@ pub fn code_key(address: &Address) -> StateKey {
 #[derive(Clone, Debug)]
 pub struct PvmHandler {
     limits: TxLimits,
+    /// Spreads a block's batch signature check over every core; `None` (a
+    /// thread pool could not be built) checks on the calling thread.
+    verifier: Option<Rayon>,
 }
 
 impl PvmHandler {
     /// A handler enforcing `limits`.
     pub fn new(limits: TxLimits) -> Self {
-        Self { limits }
+        let threads = std::thread::available_parallelism().unwrap_or(std::num::NonZeroUsize::MIN);
+        Self {
+            limits,
+            verifier: Rayon::new(threads).ok(),
+        }
     }
 
     /// Registers a PVM handler as a shared trait object.
@@ -110,7 +117,11 @@ impl TxHandler for PvmHandler {
         for (tx, message) in decoded.iter().zip(&messages) {
             batch.add(TX_NAMESPACE, message, &tx.sender, &tx.signature);
         }
-        if !batch.verify(&mut commonware_utils::sys_rng(), &Sequential) {
+        let valid = match &self.verifier {
+            Some(parallel) => batch.verify(&mut commonware_utils::sys_rng(), parallel),
+            None => batch.verify(&mut commonware_utils::sys_rng(), &Sequential),
+        };
+        if !valid {
             // Name the first bad signature.
             for (i, tx) in decoded.iter().enumerate() {
                 tx.verify_signature().map_err(|e| (i, reject(e)))?;

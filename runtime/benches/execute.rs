@@ -1,5 +1,9 @@
 //! `execute` of a token transfer on a warm interpreter.
 
+/// The allocator the `pvm` binary uses, so the numbers are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use pvm_host::{HostContext, MemoryHost};
 use pvm_runtime::PvmInterpreter;

@@ -5,6 +5,10 @@
 //!
 //! Prints one `name<TAB>median ns` line per workload.
 
+/// The allocator the `pvm` binary uses, so the numbers are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::time::Instant;
 
 use pvm_host::{HostContext, MemoryHost};

@@ -11,7 +11,7 @@
 //! immutable, so types need no snapshot.
 
 use rustpython_vm::builtins::PyDictRef;
-use rustpython_vm::{AsObject, PyObjectRef, PyResult, VirtualMachine};
+use rustpython_vm::{PyObjectRef, PyResult, VirtualMachine};
 
 /// Snapshots of shared dicts, restored after every call.
 pub struct Pristine {
@@ -68,11 +68,5 @@ fn rebuild(
 }
 
 fn unchanged(dict: &PyDictRef, items: &[(PyObjectRef, PyObjectRef)]) -> bool {
-    if dict.__len__() != items.len() {
-        return false;
-    }
-    let now = dict.items_vec();
-    now.iter()
-        .zip(items)
-        .all(|((k1, v1), (k2, v2))| k1.is(k2) && v1.is(v2))
+    dict.is_identical_to(items)
 }

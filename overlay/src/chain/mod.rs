@@ -268,8 +268,9 @@ pub fn state_key_hash(key: &StateKey) -> [u8; 32] {
     Sha256::hash(&[&key.namespace, &key.key]).0
 }
 
-/// Encodes a QMDB value: namespace | varint key length | key | value.
-fn encode_entry(key: &StateKey, value: &[u8]) -> Vec<u8> {
+/// The QMDB value stored for `key`: namespace | varint key length | key | value.
+/// The key travels with the value so a restarted node can rebuild its state.
+pub fn encode_entry(key: &StateKey, value: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(ENTRY_OVERHEAD + key.key.len() + value.len());
     out.extend_from_slice(&key.namespace);
     commonware_codec::varint::UInt(key.key.len() as u32).write(&mut out);
