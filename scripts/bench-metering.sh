@@ -19,6 +19,9 @@ echo "building with the hook..." >&2
 on=$(build "--workspace" target)
 echo "building without the hook (first time: several minutes)..." >&2
 off=$(build "-p pvm-runtime --no-default-features" target/no-opcode-gas)
+# Each binary says which metering it was built with; refuse a mixed-up pair.
+[[ "$("$on" 2>&1 >/dev/null | head -n1)" == *"meters opcode"* ]] || { echo "the hook-on build does not meter per opcode" >&2; exit 1; }
+[[ "$("$off" 2>&1 >/dev/null | head -n1)" == *"meters coarse"* ]] || { echo "the hook-off build does not meter coarsely" >&2; exit 1; }
 declare -A best_on best_off
 for ((r = 1; r <= ROUNDS; r++)); do
     echo "round $r/$ROUNDS" >&2

@@ -14,9 +14,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _};
+use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_plugin::{
+    cli::demo_transfer,
     config::PvmConfig,
     node::{local_block, PvmNode},
     payload::BlockPayload,
@@ -82,17 +83,7 @@ fn main() {
         .map(|round| {
             (1..=BLOCK_TXS)
                 .map(|i| {
-                    let nonce = round * BLOCK_TXS + i;
-                    let to = Sha256::hash(&[&nonce.to_be_bytes()]).0;
-                    let tx = Transaction::sign(
-                        &owner,
-                        nonce,
-                        200_000,
-                        Action::Call {
-                            contract: token,
-                            input: format!("transfer {} 1", hex::encode(&to[..8])).into_bytes(),
-                        },
-                    );
+                    let tx = demo_transfer(&owner, token, round * BLOCK_TXS + i);
                     (PVM_TX_KIND, tx.encode())
                 })
                 .collect()

@@ -21,7 +21,7 @@ use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_alto::{AltoHost, RandomnessSeed};
 use pvm_host::{Bytes, HostContext, MemoryHost};
-use pvm_overlay::{ChainConfig, ChainState, Receipt, TxStatus};
+use pvm_overlay::{Address, ChainConfig, ChainState, Receipt, TxStatus};
 use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfig};
 use serde_json::{json, Value};
 
@@ -547,6 +547,21 @@ pub fn receipt_json(r: &Receipt) -> Value {
 
 // ---- pvm demo ---------------------------------------------------------------
 
+/// The demo's `nonce`-th transaction: `owner` sends one token of the token
+/// contract at `token` to an address derived from `nonce`.
+pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) -> Transaction {
+    let to = Sha256::hash(&[&nonce.to_be_bytes()]).0;
+    Transaction::sign(
+        owner,
+        nonce,
+        200_000,
+        Action::Call {
+            contract: token,
+            input: format!("transfer {} 1", hex::encode(&to[..8])).into_bytes(),
+        },
+    )
+}
+
 fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let config = load_config(args.config.as_deref())?;
     if let Some(addr) = args.metrics_addr {
@@ -570,20 +585,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
     // Sign before timing: the figure is the node's, not the wallet's.
     let max_block = config.chain.max_block_txs as u64;
     let transfers: Vec<Vec<(u8, Bytes)>> = (1..=args.txs)
-        .map(|nonce| {
-            let to = Sha256::hash(&[&nonce.to_be_bytes()]).0;
-            let input = format!("transfer {} 1", hex::encode(&to[..8]));
-            let tx = Transaction::sign(
-                &owner,
-                nonce,
-                200_000,
-                Action::Call {
-                    contract: token,
-                    input: input.into_bytes(),
-                },
-            );
-            (PVM_TX_KIND, tx.encode())
-        })
+        .map(|nonce| (PVM_TX_KIND, demo_transfer(&owner, token, nonce).encode()))
         .collect::<Vec<_>>()
         .chunks(max_block.max(1) as usize)
         .map(<[_]>::to_vec)
