@@ -228,7 +228,11 @@ impl PvmInterpreter {
                     // Cycles the call left behind are collected now, metered,
                     // so their finalizers run at the same point everywhere.
                     // With no young container alive (the common case: reference
-                    // counting freed everything) there is nothing to collect.
+                    // counting freed everything) there is nothing to collect. The
+                    // count is process-wide (every interpreter's young objects), so
+                    // zero means this interpreter has none, and another
+                    // interpreter's objects only cost a collection that acts on
+                    // ours alone, as the unconditional collection did.
                     if rustpython_vm::gc_state::gc_state().get_count().0 > 0 {
                         vm.state.gc.collect_force(0);
                     }
