@@ -4,7 +4,7 @@ CARGO ?= cargo
 CARGO_FLAGS := --ignore-rust-version
 RELEASE := --release
 
-.PHONY: setup demo test build lint fmt bench clean
+.PHONY: setup demo test build lint fmt bench fuzz clean
 
 setup:
 	@./scripts/patch-deps.sh
@@ -32,6 +32,10 @@ fmt:
 bench: setup
 	$(CARGO) bench $(CARGO_FLAGS) --workspace
 	./scripts/bench-metering.sh
+
+## Coverage-guided fuzzing: each target for FUZZ_SECONDS (default 60); needs nightly and cargo-fuzz.
+fuzz: setup
+	./scripts/fuzz.sh
 
 clean:
 	rm -rf target .patched
