@@ -2,8 +2,9 @@
 # Coverage-guided fuzzing of every target in fuzz/ (see fuzz/src/lib.rs).
 #
 #   scripts/fuzz.sh [TARGET...]         run each target (all by default) for FUZZ_SECONDS
-#   scripts/fuzz.sh merge [TARGET...]   add what the runs found that adds coverage
-#                                       to the committed corpus fuzz/corpus/<target>/
+#   scripts/fuzz.sh merge [TARGET...]   shrink the committed corpus fuzz/corpus/<target>/
+#                                       and what the runs found to a set covering
+#                                       the same edges (seeds always kept)
 #
 # Needs a nightly toolchain (`rustup toolchain install nightly`) and cargo-fuzz
 # (`cargo install cargo-fuzz`). Builds go to target/fuzz (a sanitizer or
@@ -80,9 +81,17 @@ for t in "${targets[@]}"; do
     artifacts="$OUT/artifacts/$t"
     mkdir -p "$corpus" "$artifacts" "fuzz/corpus/$t"
     if [[ "$mode" == merge ]]; then
-        # Keeps every committed file and adds the found inputs that add coverage.
+        # A smallest set of inputs covering every edge the seeds, the committed
+        # corpus and the runs reach (hit counts ignored), seeds always kept.
+        merged="$OUT/merge/$t"
+        rm -rf "$merged"
+        mkdir -p "$merged"
+        find "fuzz/corpus/$t" -name 'seed-*' -exec cp {} "$merged/" \;
         nice -n "$NICE" cargo "+$TOOLCHAIN" fuzz run "${flags[@]}" "$t" \
-            "fuzz/corpus/$t" "$corpus" -- -merge=1 -timeout="$TIMEOUT" -rss_limit_mb=4096
+            "$merged" "fuzz/corpus/$t" "$corpus" -- \
+            -set_cover_merge=1 -use_counters=0 -timeout="$TIMEOUT" -rss_limit_mb=4096
+        rm -rf "fuzz/corpus/$t"
+        mv "$merged" "fuzz/corpus/$t"
         echo "$t: $(find "fuzz/corpus/$t" -type f | wc -l) committed corpus files" | tee -a "$summary"
         continue
     fi
