@@ -14,15 +14,20 @@
 //! before every host call and when the call ends, what the interpreter spent
 //! since the last such point is charged to the host, so both agree whenever the
 //! host can observe them.
+//!
+//! Every piece of per-thread state here (the host slot, the [`CallRecord`], the
+//! last synced budget) is emptied on every exit from [`with_host`], return or
+//! unwind, so a panic in the middle of a call leaves nothing for the next one.
 
 use std::cell::{Cell, RefCell};
 use std::ptr::NonNull;
 
 use pvm_host::{HostApi, HostError};
+use rustpython_vm::builtins::PyBaseExceptionRef;
 use rustpython_vm::pvm::gas;
 
 /// Per-call record kept beside the host: debug log and the first fatal host error.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct CallRecord {
     /// Lines printed by the contract, in order.
     pub logs: Vec<String>,
@@ -33,6 +38,22 @@ pub struct CallRecord {
     /// The first host error that ends the transaction whatever the contract does
     /// with it (out of gas, storage failure, internal error).
     pub fatal: Option<HostError>,
+    /// The `pvm_host` exceptions the host raised in this call: only these
+    /// give a receipt a host error kind (a contract that raises
+    /// `pvm_host.OutOfGas(...)` itself gets `Exception`). Emptied before the
+    /// interpreter is left.
+    pub host_raised: Vec<PyBaseExceptionRef>,
+}
+
+impl std::fmt::Debug for CallRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallRecord")
+            .field("logs", &self.logs)
+            .field("log_bytes", &self.log_bytes)
+            .field("fatal", &self.fatal)
+            .field("host_raised", &self.host_raised.len())
+            .finish()
+    }
 }
 
 /// The debug log of one call keeps at most this many bytes; the rest is dropped
@@ -93,10 +114,12 @@ fn record_fatal(e: &HostError) {
 /// Nested use is refused by panicking: a contract cannot cause it, only a bug in
 /// the embedding code.
 pub fn with_host<R>(host: &mut dyn HostApi, f: impl FnOnce() -> R) -> (R, CallRecord) {
+    // On a normal return the record is taken out before this runs; on an
+    // unwind it is dropped here, so no state outlives the call either way.
     struct Unbind;
     impl Drop for Unbind {
         fn drop(&mut self) {
-            HOST.with(|h| h.set(None));
+            reset_thread();
         }
     }
     assert!(
@@ -111,15 +134,23 @@ pub fn with_host<R>(host: &mut dyn HostApi, f: impl FnOnce() -> R) -> (R, CallRe
     let ptr: HostPtr = unsafe { std::mem::transmute::<NonNull<dyn HostApi + '_>, HostPtr>(ptr) };
     RECORD.with(|r| *r.borrow_mut() = Some(CallRecord::default()));
     HOST.with(|h| h.set(Some(ptr)));
-    let out = {
-        let _unbind = Unbind;
-        let out = f();
-        // Charge what the interpreter spent after the last host call.
-        let _ = host_call(|_| Ok(()));
-        out
-    };
+    let _unbind = Unbind;
+    let out = f();
+    // Charge what the interpreter spent after the last host call.
+    let _ = host_call(|_| Ok(()));
     let record = RECORD.with(|r| r.borrow_mut().take()).unwrap_or_default();
     (out, record)
+}
+
+/// Empties every piece of this module's per-thread state: no host bound, no
+/// record, nothing synced. [`with_host`] does this on every exit; it is also
+/// safe to call at any time no call is in progress.
+pub fn reset_thread() {
+    HOST.with(|h| h.set(None));
+    // Take first, drop after: the record's exceptions may run code when freed.
+    let record = RECORD.with(|r| r.borrow_mut().take());
+    drop(record);
+    SYNCED.with(|s| s.set(0));
 }
 
 /// Calls `f` with the bound host. Fails with [`HostError::Internal`] when no
@@ -193,14 +224,22 @@ mod tests {
     }
 
     #[test]
-    fn unbound_after_panic() {
+    fn nothing_survives_a_panic() {
         let mut host = MemoryHost::new(HostContext::default(), 100);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            with_host(&mut host, || panic!("boom"))
+            with_host(&mut host, || {
+                with_record(|r| r.logs.push("half-done".into()));
+                panic!("boom")
+            })
         }));
         assert!(r.is_err());
         assert!(!is_bound());
-        RECORD.with(|r| r.borrow_mut().take());
+        assert!(RECORD.with(|r| r.borrow().is_none()), "the record is gone");
+        assert_eq!(SYNCED.with(Cell::get), 0);
+        // The next call on this thread starts clean: no stale log, no
+        // "already bound" refusal.
+        let (_, record) = with_host(&mut host, || ());
+        assert!(record.logs.is_empty());
     }
 
     #[test]

@@ -15,14 +15,16 @@
 //! Wrong argument types raise `TypeError` naming the argument. Host failures
 //! raise `pvm_host.HostError` subclasses named after [`pvm_host::HostErrorKind`]
 //! (`pvm_host.OutOfGas`, `pvm_host.InvalidInput`, ...). Those classes are created
-//! once per thread and are immutable, so no contract can alter them for another.
+//! once per thread, when the module is built, and are frozen with everything
+//! else the sandbox shares ([`crate::sandbox`]), so no contract can alter them
+//! for another. Only an exception the host itself raised gives a receipt its
+//! kind: a contract raising `pvm_host.OutOfGas("...")` fails with `Exception`.
 
 use std::cell::OnceCell;
 
 use pvm_gas::HostCall;
 use pvm_host::{HostError, HostErrorKind};
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyByteArray, PyBytes, PyInt, PyStr, PyTypeRef};
-use rustpython_vm::types::PyTypeFlags;
 use rustpython_vm::{AsObject, PyObjectRef, VirtualMachine};
 
 pub(crate) use pvm_host_module::module_def;
@@ -60,10 +62,6 @@ impl HostExceptions {
                         (kind, ty)
                     })
                     .collect::<Vec<_>>();
-                let immutable = PyTypeFlags::from_bits_retain(1 << PyTypeFlags::IMMUTABLETYPE);
-                for ty in std::iter::once(&base).chain(kinds.iter().map(|(_, t)| t)) {
-                    ty.slots.flags.replace_masked(immutable, immutable);
-                }
                 HostExceptions { base, kinds }
             })
             .clone()
@@ -80,8 +78,17 @@ impl HostExceptions {
             .1
     }
 
-    /// The host error kind of an exception object, if it is one of ours.
-    pub fn kind_of(&self, exc: &PyBaseExceptionRef) -> Option<HostErrorKind> {
+    /// The host error kind of an exception object, if it is one of ours and
+    /// the host raised it (one of `raised`); a contract that raises a
+    /// `pvm_host` exception itself gets no host kind.
+    pub fn kind_of(
+        &self,
+        exc: &PyBaseExceptionRef,
+        raised: &[PyBaseExceptionRef],
+    ) -> Option<HostErrorKind> {
+        if !raised.iter().any(|r| r.is(exc)) {
+            return None;
+        }
         self.kinds
             .iter()
             .find(|(_, ty)| exc.fast_isinstance(ty))
@@ -89,11 +96,18 @@ impl HostExceptions {
     }
 }
 
-/// Turns a host error into the matching `pvm_host` exception.
+/// Turns a host error into the matching `pvm_host` exception, remembered as
+/// raised by the host (see [`crate::binding::CallRecord::host_raised`]).
 pub fn host_error_to_py(vm: &VirtualMachine, err: HostError) -> PyBaseExceptionRef {
     let excs = HostExceptions::get(vm);
     let ty = excs.class_of(err.kind()).clone();
-    vm.new_exception_msg(ty, err.to_string().into())
+    raised_by_host(vm.new_exception_msg(ty, err.to_string().into()))
+}
+
+/// Records `exc` as raised by the host in the current call's record.
+fn raised_by_host(exc: PyBaseExceptionRef) -> PyBaseExceptionRef {
+    crate::binding::with_record(|r| r.host_raised.push(exc.clone()));
+    exc
 }
 
 /// Reads a `bytes`/`bytearray` argument or raises `TypeError` naming it.
@@ -152,10 +166,10 @@ fn price(call: HostCall, bytes: usize) -> u64 {
 /// The `pvm_host.OutOfGas` exception the interpreter raises when its budget is spent.
 pub fn out_of_gas(vm: &VirtualMachine) -> PyBaseExceptionRef {
     let excs = HostExceptions::get(vm);
-    vm.new_exception_msg(
+    raised_by_host(vm.new_exception_msg(
         excs.class_of(HostErrorKind::OutOfGas).clone(),
         "out of gas".to_owned().into(),
-    )
+    ))
 }
 
 #[rustpython_vm::pymodule(name = "pvm_host")]

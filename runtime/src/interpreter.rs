@@ -1,10 +1,19 @@
 //! [`PvmInterpreter`]: one hardened interpreter that executes contract calls.
 //!
 //! A call ([`PvmInterpreter::execute`]) charges the intrinsic gas, compiles the
-//! contract (compiled code is cached by the SHA-256 of its source), runs the
-//! module in a fresh globals dict, calls `main(input: bytes)`, converts the
-//! result (`bytes`, `str` as UTF-8, or `None`) to output bytes and restores the
-//! shared objects the contract may have touched ([`crate::pristine`]).
+//! contract (compiled code is cached by the SHA-256 of its source, see
+//! [`CodeCache`]), runs the module in a fresh globals dict, calls
+//! `main(input: bytes)`, converts the result (`bytes`, `str` as UTF-8, or
+//! `None`) to output bytes and leaves the interpreter as it found it
+//! ([`crate::pristine`]).
+//!
+//! A panic anywhere under a call (the interpreter, `pvm_host`, the host, our
+//! patch) becomes a failure of kind `Internal`; every piece of per-thread
+//! state the call touched is reset, the interpreter is marked poisoned and is
+//! rebuilt before it serves again, so the next call succeeds as on a new one.
+//! Outside a call the interpreter's gas budget is closed, so no Python code
+//! (a `__del__` run while an interpreter is dropped, say) can ever run
+//! unmetered.
 //!
 //! ```
 //! use pvm_host::{HostContext, MemoryHost};
@@ -20,6 +29,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+use std::rc::Rc;
 
 use pvm_host::{Bytes, HostApi, HostError, HostErrorKind};
 use rustpython_vm::builtins::{PyBaseExceptionRef, PyBytes, PyCode, PyStr};
@@ -31,14 +41,89 @@ use sha2::{Digest, Sha256};
 use crate::binding::{self, CallRecord};
 use crate::host_module::HostExceptions;
 use crate::metering::{RuntimeConfig, Session};
-use crate::pristine::Pristine;
+use crate::pristine::{self, Dirty, Pristine};
 use crate::sandbox;
 
 /// File name contract code is compiled under; traceback lines in it are the contract's.
 pub const CONTRACT_FILENAME: &str = "<contract>";
 
-/// Compiled contracts kept per interpreter before the cache is cleared.
-pub const CODE_CACHE_CAPACITY: usize = 256;
+/// Bytes of contract source whose compiled form one interpreter keeps.
+pub const CODE_CACHE_BYTES: usize = 16 * 1024 * 1024;
+
+/// Compiled contracts by the SHA-256 of their source, least recently used
+/// evicted first once they hold more than [`CODE_CACHE_BYTES`] of source.
+///
+/// Whether a contract is cached changes only how long a call takes, never
+/// its gas: compiling is priced by source size on every call (see
+/// [`pvm_gas::GasSchedule::intrinsic`]), so evicting others' contracts costs
+/// an attacker what recompiling them costs the node.
+pub struct CodeCache {
+    entries: HashMap<[u8; 32], CacheEntry>,
+    bytes: usize,
+    clock: u64,
+}
+
+struct CacheEntry {
+    code: PyRef<PyCode>,
+    len: usize,
+    used: u64,
+}
+
+impl CodeCache {
+    fn new() -> Self {
+        Self {
+            entries: HashMap::new(),
+            bytes: 0,
+            clock: 0,
+        }
+    }
+
+    fn get(&mut self, hash: &[u8; 32]) -> Option<PyRef<PyCode>> {
+        self.clock += 1;
+        let entry = self.entries.get_mut(hash)?;
+        entry.used = self.clock;
+        Some(entry.code.clone())
+    }
+
+    fn insert(&mut self, hash: [u8; 32], code: PyRef<PyCode>, len: usize) {
+        while self.bytes + len > CODE_CACHE_BYTES && !self.entries.is_empty() {
+            let oldest = *self
+                .entries
+                .iter()
+                .min_by_key(|(_, e)| e.used)
+                .map(|(h, _)| h)
+                .expect("not empty");
+            if let Some(e) = self.entries.remove(&oldest) {
+                self.bytes -= e.len;
+            }
+        }
+        self.clock += 1;
+        self.bytes += len;
+        self.entries.insert(
+            hash,
+            CacheEntry {
+                code,
+                len,
+                used: self.clock,
+            },
+        );
+    }
+
+    /// Contracts cached.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Bytes of source cached.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
 
 /// Why a call failed, as named in receipts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,11 +213,20 @@ pub struct Execution {
 /// [`sandbox::STACK_SIZE`] bytes for deep recursion to end in `RecursionError`.
 pub struct PvmInterpreter {
     interp: Interpreter,
-    pristine: Pristine,
-    code_cache: HashMap<[u8; 32], PyRef<PyCode>>,
+    pristine: Rc<Pristine>,
+    code_cache: CodeCache,
     config: RuntimeConfig,
     calls: u64,
-    poisoned: bool,
+    poisoned: Option<Poison>,
+}
+
+/// Why an interpreter was poisoned (it is rebuilt before its next call).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Poison {
+    /// A call panicked.
+    Panicked,
+    /// A call left something behind ([`crate::pristine`]).
+    Dirty(Dirty),
 }
 
 impl Default for PvmInterpreter {
@@ -153,20 +247,29 @@ impl PvmInterpreter {
     /// Callers that take `config` from outside should first check it with
     /// [`RuntimeConfig::check_supported`]; an unsupported mode meters coarsely.
     pub fn with_config(config: RuntimeConfig) -> Self {
+        // Building runs no contract code; the budget is opened for it and
+        // closed again, so nothing can run between calls.
+        rustpython_vm::pvm::gas::set_budget(i64::MAX);
         let interp = sandbox::new_interpreter();
         let pristine = interp.enter(|vm| {
-            let allowed = vm.expect_pyresult(sandbox::harden(vm), "hardening the interpreter");
+            let allowed = sandbox::harden(vm).unwrap_or_else(|exc| {
+                panic!(
+                    "hardening the interpreter failed: {}",
+                    exception_to_error(vm, &exc).message
+                )
+            });
             let dicts = std::iter::once(vm.builtins.dict())
                 .chain(allowed.modules.iter().map(|(_, m)| m.dict()));
-            vm.expect_pyresult(Pristine::capture(vm, dicts), "capturing shared objects")
+            Pristine::capture(dicts)
         });
+        rustpython_vm::pvm::gas::close();
         Self {
             interp,
-            pristine,
-            code_cache: HashMap::new(),
+            pristine: Rc::new(pristine),
+            code_cache: CodeCache::new(),
             config,
             calls: 0,
-            poisoned: false,
+            poisoned: None,
         }
     }
 
@@ -180,10 +283,20 @@ impl PvmInterpreter {
         self.calls
     }
 
-    /// Whether a panic inside the interpreter has made it unusable; the next
-    /// call rebuilds it.
+    /// Whether a panic inside the interpreter, or a call that left something
+    /// behind, has made it unusable; the next call rebuilds it.
     pub fn is_poisoned(&self) -> bool {
-        self.poisoned
+        self.poisoned.is_some()
+    }
+
+    /// Why the interpreter is poisoned, if it is.
+    pub fn poison(&self) -> Option<&Poison> {
+        self.poisoned.as_ref()
+    }
+
+    /// The compiled contracts this interpreter keeps.
+    pub fn code_cache(&self) -> &CodeCache {
+        &self.code_cache
     }
 
     /// Runs `code`'s `main(input)` against `host`.
@@ -199,7 +312,10 @@ impl PvmInterpreter {
         entry: Entry,
         input: &[u8],
     ) -> Execution {
-        if self.poisoned {
+        if self.poisoned.is_some() {
+            // Free what the failed call left while the budget is closed, so
+            // no finalizer of it can run, now or in a later call's collection.
+            self.interp.enter(|vm| vm.state.gc.collect_force(2));
             *self = Self::with_config(self.config.clone());
         }
         self.calls += 1;
@@ -219,38 +335,37 @@ impl PvmInterpreter {
             }
         };
         let interp = &self.interp;
-        let pristine = &self.pristine;
+        let pristine = self.pristine.clone();
         let session = Session::start(&self.config);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
             binding::with_host(host, || {
                 interp.enter(|vm| {
+                    let before = rustpython_vm::pvm::census();
                     let r = run_main(vm, code_obj, entry, input);
-                    // Cycles the call left behind are collected now, metered,
-                    // so their finalizers run at the same point everywhere.
-                    // With no young container alive (the common case: reference
-                    // counting freed everything) there is nothing to collect. The
-                    // count is process-wide (every interpreter's young objects), so
-                    // zero means this interpreter has none, and another
-                    // interpreter's objects only cost a collection that acts on
-                    // ours alone, as the unconditional collection did.
-                    if rustpython_vm::gc_state::gc_state().get_count().0 > 0 {
-                        vm.state.gc.collect_force(0);
-                    }
-                    // Restoring cannot fail for plain dicts; if it ever does, the
-                    // interpreter must not serve another call: panic, and poison it.
-                    vm.expect_pyresult(
-                        pristine.restore(vm).map(|_| ()),
-                        "restoring shared objects",
-                    );
-                    r
+                    // The host's exceptions were only needed to name the
+                    // failure; they must not count as survivors.
+                    binding::with_record(|r| r.host_raised.clear());
+                    (r, pristine::finish_call(vm, before, &pristine))
                 })
             })
         }));
         drop(session);
         match outcome {
-            Ok((result, record)) => finish(result, record),
+            Ok(((result, cleanup), record)) => {
+                if let Err(dirty) = cleanup {
+                    metrics::counter!("pvm_interpreter_poisoned_total", "reason" => dirty.reason())
+                        .increment(1);
+                    self.poisoned = Some(Poison::Dirty(dirty));
+                }
+                finish(result, record)
+            }
             Err(payload) => {
-                self.poisoned = true;
+                // Guards that restore per-thread state may not all have run.
+                binding::reset_thread();
+                rustpython_vm::pvm::reset_thread();
+                metrics::counter!("pvm_interpreter_poisoned_total", "reason" => "panic")
+                    .increment(1);
+                self.poisoned = Some(Poison::Panicked);
                 Execution {
                     result: Err(ExecError {
                         kind: ErrorKind::Host(HostErrorKind::Internal),
@@ -270,7 +385,7 @@ impl PvmInterpreter {
     fn compiled(&mut self, code: &[u8]) -> Result<PyRef<PyCode>, ExecError> {
         let hash: [u8; 32] = Sha256::digest(code).into();
         if let Some(c) = self.code_cache.get(&hash) {
-            return Ok(c.clone());
+            return Ok(c);
         }
         let source = std::str::from_utf8(code).map_err(|e| ExecError {
             kind: ErrorKind::SyntaxError,
@@ -279,6 +394,11 @@ impl PvmInterpreter {
                 e.valid_up_to()
             ),
             line: None,
+        })?;
+        crate::compile::check_source(source).map_err(|e| ExecError {
+            kind: ErrorKind::SyntaxError,
+            message: format!("SyntaxError: {e}"),
+            line: e.line(),
         })?;
         let compiled = self.interp.enter(|vm| {
             vm.compile(source, Mode::Exec, CONTRACT_FILENAME.to_owned())
@@ -304,10 +424,11 @@ impl PvmInterpreter {
                     }
                 })
         })?;
-        if self.code_cache.len() >= CODE_CACHE_CAPACITY {
-            self.code_cache.clear();
-        }
-        self.code_cache.insert(hash, compiled.clone());
+        self.code_cache.insert(hash, compiled.clone(), code.len());
+        // The compiled objects live as long as the cache keeps them: move
+        // them out of the collector's reach, so every call's census starts
+        // from the same count and full collections never scan them.
+        self.interp.enter(|vm| vm.state.gc.freeze());
         Ok(compiled)
     }
 }
@@ -328,9 +449,12 @@ fn run_main(
         .set_item("__builtins__", vm.builtins.clone().into(), vm)
         .map_err(to_err)?;
     let result = run_module_and_main(vm, code, &globals, entry, input);
+    // Cycles the call made are collected while the module's names still
+    // exist, so their finalizers can use them (metered, logged in this call).
+    vm.state.gc.collect_force(2);
     // Globals and the functions in them form a cycle that reference counting
-    // cannot free; break it now, inside the call, so finalizers run metered and
-    // logged as part of this transaction and nothing outlives it.
+    // cannot free; break it now, inside the call, so that what is left dies in
+    // the collection that ends the call ([`crate::pristine::finish_call`]).
     globals.clear();
     result
 }
@@ -400,7 +524,8 @@ fn exception_to_error(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> ExecErro
     } else {
         format!("{class}: {text}")
     };
-    let kind = match HostExceptions::get(vm).kind_of(exc) {
+    let raised = binding::with_record(|r| r.host_raised.clone()).unwrap_or_default();
+    let kind = match HostExceptions::get(vm).kind_of(exc, &raised) {
         Some(k) => ErrorKind::Host(k),
         None => ErrorKind::Exception,
     };

@@ -3,13 +3,15 @@
 //!
 //! - [`interpreter`]: [`PvmInterpreter`], [`execute_tx`], receipts' [`ExecError`].
 //! - [`sandbox`]: how the interpreter is built and what it refuses.
+//! - [`compile`]: what contract source is refused before it is parsed.
 //! - [`host_module`]: the native `pvm_host` module contracts import.
 //! - [`binding`]: how a host is lent to the interpreter for one call only.
 //! - [`metering`]: gas inside the interpreter and the chain's [`RuntimeConfig`].
 //! - [`pool`]: [`InterpreterPool`], warm interpreters on their own threads.
-//! - [`pristine`]: how shared objects are restored after every call.
+//! - [`pristine`]: how every call leaves the interpreter as it found it.
 
 pub mod binding;
+pub mod compile;
 pub mod host_module;
 pub mod interpreter;
 pub mod metering;
@@ -18,7 +20,8 @@ pub mod pristine;
 pub mod sandbox;
 
 pub use interpreter::{
-    execute_tx, on_interpreter_thread, Entry, ErrorKind, ExecError, Execution, PvmInterpreter,
+    execute_tx, on_interpreter_thread, CodeCache, Entry, ErrorKind, ExecError, Execution, Poison,
+    PvmInterpreter,
 };
 pub use metering::{RuntimeConfig, UnsupportedMetering};
 pub use pool::{InterpreterPool, Lease, PoolError};

@@ -120,8 +120,9 @@ impl RuntimeConfig {
     }
 }
 
-/// The chain's prices installed on this thread for one call; dropping it makes
-/// the interpreter free and unlimited again (for work between calls).
+/// The chain's prices installed on this thread for one call; dropping it
+/// removes them and closes the budget, so between calls no Python code can
+/// run at all (work between calls, like compiling, runs none).
 pub struct Session(());
 
 impl Session {
@@ -137,13 +138,11 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        gas::set_costs(&FREE_TABLE);
+        gas::set_costs(&gas::FREE_COST_TABLE);
         gas::set_prices(Prices::FREE);
-        gas::set_budget(i64::MAX);
+        gas::close();
     }
 }
-
-static FREE_TABLE: CostTable = [0; 256];
 
 thread_local! {
     static SCHEDULE: std::cell::RefCell<GasSchedule> = const { std::cell::RefCell::new(GasSchedule::V2) };

@@ -15,9 +15,12 @@
 //! ```
 //!
 //! Every call leaves its interpreter pristine ([`crate::pristine`]), so which
-//! worker serves a transaction cannot change its receipt. A worker whose
-//! interpreter panicked or is poisoned gets a fresh interpreter before it serves
-//! again, and the pool counts it ([`InterpreterPool::replaced`]).
+//! worker serves a transaction cannot change its receipt. A worker whose job
+//! panicked or whose interpreter is poisoned hands its queue to a new thread
+//! with a new interpreter and ends: RustPython keeps per-thread state (its
+//! type objects, intern pool and collector), and only a new thread is sure to
+//! start from none of what the failed job left. The pool counts replacements
+//! ([`InterpreterPool::replaced`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -77,9 +80,13 @@ struct Shared {
     replaced: AtomicU64,
 }
 
+/// The thread currently serving a worker's queue; a replacement stores
+/// its own handle here before the thread it replaces ends.
+type ThreadSlot = Arc<Mutex<Option<JoinHandle<()>>>>;
+
 struct Worker {
     jobs: mpsc::Sender<Job>,
-    thread: Option<JoinHandle<()>>,
+    thread: ThreadSlot,
 }
 
 /// A fixed set of warm interpreters, each on its own thread.
@@ -103,18 +110,20 @@ impl InterpreterPool {
         let mut workers = Vec::with_capacity(size);
         for index in 0..size {
             let (jobs, inbox) = mpsc::channel::<Job>();
-            let config = config.clone();
-            let shared = shared.clone();
+            let slot: ThreadSlot = Arc::new(Mutex::new(None));
+            let worker = WorkerThread {
+                index,
+                config: config.clone(),
+                inbox,
+                shared: shared.clone(),
+                slot: slot.clone(),
+            };
             let ready = ready_tx.clone();
-            let thread = std::thread::Builder::new()
-                .name(format!("pvm-interpreter-{index}"))
-                .stack_size(sandbox::STACK_SIZE)
-                .spawn(move || worker_loop(config, inbox, &shared, &ready))
+            let thread = worker
+                .spawn(Some(ready))
                 .map_err(|e| PoolError::Spawn(e.to_string()))?;
-            workers.push(Worker {
-                jobs,
-                thread: Some(thread),
-            });
+            *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
+            workers.push(Worker { jobs, thread: slot });
         }
         for _ in 0..size {
             ready_rx
@@ -190,29 +199,66 @@ impl Drop for InterpreterPool {
             // Closing the channel ends the worker's loop.
             let (closed, _) = mpsc::channel();
             drop(std::mem::replace(&mut worker.jobs, closed));
-            if let Some(thread) = worker.thread.take() {
-                let _ = thread.join();
+            // A thread may hand over to a replacement while we wait for it.
+            loop {
+                let thread = worker
+                    .thread
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                match thread {
+                    Some(thread) => {
+                        let _ = thread.join();
+                    }
+                    None => break,
+                }
             }
         }
     }
 }
 
-fn worker_loop(
+/// What a worker thread owns: its queue and how to start its replacement.
+struct WorkerThread {
+    index: usize,
     config: RuntimeConfig,
     inbox: mpsc::Receiver<Job>,
-    shared: &Shared,
-    ready: &mpsc::Sender<()>,
-) {
-    let mut interp = PvmInterpreter::with_config(config.clone());
-    if ready.send(()).is_err() {
-        return;
+    shared: Arc<Shared>,
+    slot: ThreadSlot,
+}
+
+impl WorkerThread {
+    fn spawn(self, ready: Option<mpsc::Sender<()>>) -> std::io::Result<JoinHandle<()>> {
+        std::thread::Builder::new()
+            .name(format!("pvm-interpreter-{}", self.index))
+            .stack_size(sandbox::STACK_SIZE)
+            .spawn(move || self.serve(ready))
     }
-    while let Ok(job) = inbox.recv() {
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| job(&mut interp)));
-        if outcome.is_err() || interp.is_poisoned() {
-            interp = PvmInterpreter::with_config(config.clone());
-            shared.replaced.fetch_add(1, Ordering::Relaxed);
-            metrics::counter!("pvm_pool_interpreters_replaced_total").increment(1);
+
+    /// Builds an interpreter, then runs jobs until the queue closes or a job
+    /// leaves the interpreter unusable; then hands the queue to a new thread.
+    fn serve(self, ready: Option<mpsc::Sender<()>>) {
+        let mut interp = PvmInterpreter::with_config(self.config.clone());
+        if let Some(ready) = ready {
+            if ready.send(()).is_err() {
+                return;
+            }
+        }
+        while let Ok(job) = self.inbox.recv() {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| job(&mut interp)));
+            if outcome.is_err() || interp.is_poisoned() {
+                self.shared.replaced.fetch_add(1, Ordering::Relaxed);
+                metrics::counter!("pvm_pool_interpreters_replaced_total").increment(1);
+                drop(interp);
+                crate::binding::reset_thread();
+                rustpython_vm::pvm::reset_thread();
+                let slot = self.slot.clone();
+                // If the system has no thread to give, the queue closes with
+                // the failed spawn and later jobs report the worker stopped.
+                if let Ok(next) = self.spawn(None) {
+                    *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(next);
+                }
+                return;
+            }
         }
     }
 }

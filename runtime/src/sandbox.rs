@@ -22,6 +22,19 @@
 //!   `f_builtins`, ...), code objects (`__code__`, `gi_code`, ...), function
 //!   globals. Code objects are unreachable, so none can be forged (a forged code
 //!   object panics RustPython).
+//! - **Shared objects are read-only**: every object reachable from the
+//!   builtins module and the allowed modules is frozen once the rest of this
+//!   list is applied, and every static type is frozen from birth: types are
+//!   immutable, module dicts refuse every mutation, builtin functions and
+//!   descriptors refuse `setattr`, and descriptors called directly
+//!   (`__set__`, `__class__` assignment) refuse too. So no contract can change
+//!   what another transaction sees through them, nor plant its own code in
+//!   one (`NoneType.__bool__ = f` fails). Contract classes, instances and
+//!   globals are the contract's own and behave as in CPython.
+//! - **No unmetered code**: outside a call the gas budget is closed, so any
+//!   Python code reached between calls (a finalizer, a hook) stops at its
+//!   first instruction; warnings are dropped (they would run hooks through
+//!   `sys.stderr` and print contract text on the node's stderr).
 //! - **Addresses**: `id()` is unavailable. With the `pvm-deterministic` feature
 //!   of our RustPython patch, reprs print no address (`<C object>`), and the
 //!   default hash of an object is a hash of its type's name (a class hashes by
@@ -169,12 +182,30 @@ pub fn harden(vm: &VirtualMachine) -> PyResult<Allowed> {
         ty.modified();
         ty.attributes.remove(vm.ctx.intern_str(*attr));
     }
+    rustpython_vm::pvm::gas::set_out_of_gas_factory(host_module::out_of_gas);
+
+    // Everything reachable from what every transaction shares becomes
+    // read-only: types immutable, module dicts frozen, builtin functions and
+    // descriptors refusing `setattr` (see `rustpython_vm::pvm::shared`).
+    let roots = std::iter::once(vm.builtins.clone().into())
+        .chain(modules.iter().map(|(_, m)| m.clone().into()))
+        .chain([
+            vm.ctx.types.object_type.to_owned().into(),
+            vm.ctx.types.type_type.to_owned().into(),
+        ]);
+    let frozen = rustpython_vm::pvm::shared::freeze_reachable(roots);
+    if !frozen.unprotected.is_empty() {
+        return Err(vm.new_runtime_error(format!(
+            "shared mutable containers that cannot be frozen: {}",
+            frozen.unprotected.join(", ")
+        )));
+    }
+
     // No automatic collection: it would run finalizers at points that depend on
     // what earlier calls allocated. Objects alive now are never collected, and
     // each call ends with an explicit, metered collection of what it created.
     vm.state.gc.disable();
     vm.state.gc.freeze();
-    rustpython_vm::pvm::gas::set_out_of_gas_factory(host_module::out_of_gas);
     Ok(Allowed { modules })
 }
 

@@ -115,10 +115,11 @@ fn intrinsic_gas_larger_than_limit_fails_before_running() {
 }
 
 #[test]
-fn contract_raised_host_error_keeps_its_kind() {
+fn a_host_error_class_raised_by_the_contract_is_an_ordinary_exception() {
+    // Only errors the host raised carry a host kind in the receipt.
     let code = "import pvm_host\ndef main(input):\n    raise pvm_host.Forbidden('not yours')\n";
     let e = err(code);
-    assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::Forbidden));
+    assert_eq!(e.kind, ErrorKind::Exception);
     assert_eq!(e.message, "Forbidden: not yours");
     assert_eq!(e.line, Some(3));
 }
