@@ -13,7 +13,8 @@ pub fn host_error(e: OverlayError) -> HostError {
     match e {
         OverlayError::KeyTooLarge { .. }
         | OverlayError::ValueTooLarge { .. }
-        | OverlayError::EventTooLarge { .. } => HostError::InvalidInput(e.to_string()),
+        | OverlayError::EventTooLarge { .. }
+        | OverlayError::TooManyEvents { .. } => HostError::InvalidInput(e.to_string()),
         OverlayError::StaleView => HostError::StorageError(e.to_string()),
         OverlayError::DepthExceeded { .. }
         | OverlayError::CheckpointOutOfOrder { .. }

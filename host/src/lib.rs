@@ -24,3 +24,8 @@ mod memory;
 pub use api::{Bytes, HostApi, HostContext};
 pub use error::{HostError, HostErrorKind};
 pub use memory::{Event, MemoryHost};
+
+/// Most bytes of debug log (`print`) one call keeps. The runtime stops logging
+/// there, and stored receipts are decoded with the same bound, so a log the
+/// runtime produced always reads back.
+pub const MAX_LOG_BYTES: usize = 64 * 1024;

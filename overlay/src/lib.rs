@@ -24,4 +24,4 @@ pub use overlay::{
     Address, ChangeSet, Checkpoint, CommittedView, Event, Limits, MemoryView, OverlayError,
     StateKey, StateOverlay,
 };
-pub use receipt::{Receipt, ReceiptLimits, TxError, TxStatus};
+pub use receipt::{Receipt, ReceiptLimits, ReceiptOverflow, Truncated, TxError, TxStatus};

@@ -32,6 +32,10 @@
 //! [OverlayError::CheckpointOutOfOrder] and changes nothing. Nesting deeper than
 //! [Limits::max_depth] returns [OverlayError::DepthExceeded].
 //!
+//! A transaction is the outermost open checkpoint, so the per-transaction event bound
+//! ([Limits::max_events], the receipt decoder's bound) counts the events since that
+//! checkpoint opened, nested calls included; with no checkpoint open it counts them all.
+//!
 //! # Synchronous reads
 //!
 //! Contract execution is synchronous and Commonware storage is `async`, so the overlay never
@@ -127,6 +131,8 @@ pub struct Limits {
     pub max_topic_len: usize,
     /// Largest event payload, in bytes.
     pub max_event_data_len: usize,
+    /// Most events one transaction (the outermost checkpoint) may emit.
+    pub max_events: usize,
 }
 
 impl Limits {
@@ -140,6 +146,8 @@ impl Limits {
     pub const DEFAULT_MAX_TOPIC_LEN: usize = 256;
     /// Default largest event payload: 64 KiB.
     pub const DEFAULT_MAX_EVENT_DATA_LEN: usize = 64 * 1024;
+    /// Default most events per transaction.
+    pub const DEFAULT_MAX_EVENTS: usize = 1024;
 }
 
 impl Default for Limits {
@@ -150,6 +158,7 @@ impl Default for Limits {
             max_depth: Self::DEFAULT_MAX_DEPTH,
             max_topic_len: Self::DEFAULT_MAX_TOPIC_LEN,
             max_event_data_len: Self::DEFAULT_MAX_EVENT_DATA_LEN,
+            max_events: Self::DEFAULT_MAX_EVENTS,
         }
     }
 }
@@ -182,6 +191,12 @@ pub enum OverlayError {
         what: &'static str,
         /// The offending length.
         len: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// The transaction already emitted [Limits::max_events] events.
+    #[error("a transaction may emit at most {limit} events")]
+    TooManyEvents {
         /// The limit.
         limit: usize,
     },
@@ -353,6 +368,12 @@ impl<V: CommittedView> StateOverlay<V> {
                 what: "data",
                 len: event.data.len(),
                 limit: self.limits.max_event_data_len,
+            });
+        }
+        let since = self.open.first().map_or(0, |frame| frame.events_len);
+        if self.events.len() - since >= self.limits.max_events {
+            return Err(OverlayError::TooManyEvents {
+                limit: self.limits.max_events,
             });
         }
         self.events.push(event);
@@ -655,6 +676,31 @@ mod tests {
         o.emit(Event::new(A, "ok", vec![0; 2])).unwrap();
         assert_eq!(o.events().len(), 1);
         assert_eq!(o.writes().len(), 1);
+    }
+
+    #[test]
+    fn events_are_bounded_per_outermost_checkpoint() {
+        let limits = Limits {
+            max_events: 2,
+            ..Limits::default()
+        };
+        let mut o = StateOverlay::new(MemoryView::default(), limits);
+        let e = || Event::new(A, "e", vec![]);
+        for _ in 0..3 {
+            let tx = o.checkpoint().unwrap();
+            o.emit(e()).unwrap();
+            let nested = o.checkpoint().unwrap();
+            o.emit(e()).unwrap();
+            assert_eq!(o.emit(e()), Err(OverlayError::TooManyEvents { limit: 2 }));
+            o.commit(nested).unwrap();
+            o.commit(tx).unwrap();
+        }
+        // Each transaction got its own allowance; the block keeps them all.
+        assert_eq!(o.events().len(), 6);
+        assert!(
+            o.emit(e()).is_err(),
+            "outside a checkpoint all events count"
+        );
     }
 
     #[test]

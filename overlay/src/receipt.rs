@@ -4,9 +4,10 @@
 //!
 //! A [Receipt] is what a validator records for each transaction of a finalized block: whether
 //! it succeeded, the gas it used, its output, the events it emitted (empty on failure, since a
-//! failed transaction's events are reverted with its state) and, on failure, a [TxError] with
-//! the contract line number. Receipts are plain data: the block executor builds them, and
-//! [crate::chain::ChainState] stores them with the block on finalization.
+//! failed transaction's events are reverted with its state), on failure a [TxError] with the
+//! contract line number, and the contract's debug log (kept on failure too). Receipts are
+//! plain data: the block executor builds them, and [crate::chain::ChainState] stores them
+//! with the block on finalization.
 //!
 //! # Format
 //!
@@ -15,13 +16,28 @@
 //! panic or an unbounded allocation.
 //!
 //! ```text
-//! +-----------+--------+----------+-------------+---------------+-----------------+
-//! | tx_hash   | status | gas_used | output      | events        | error           |
-//! | 32 bytes  | 1 byte | u64 BE   | len + bytes | count + Event | 0 | 1 + TxError |
-//! +-----------+--------+----------+-------------+---------------+-----------------+
-//! Event   = contract (32) | topic (len + utf8) | data (len + bytes)
-//! TxError = kind (len + utf8) | message (len + utf8) | line (0 | 1 + u32 BE)
+//! +----------+--------+----------+-------------+---------------+-----------------+--------------+-----------+
+//! | tx_hash  | status | gas_used | output      | events        | error           | logs         | truncated |
+//! | 32 bytes | 1 byte | u64 BE   | len + bytes | count + Event | 0 | 1 + TxError | count + utf8 | 1 byte    |
+//! +----------+--------+----------+-------------+---------------+-----------------+--------------+-----------+
+//! Event     = contract (32) | topic (len + utf8) | data (len + bytes)
+//! TxError   = kind (len + utf8) | message (len + utf8) | line (0 | 1 + u32 BE)
+//! truncated = bit 0: the error text was cut, bit 1: the log was cut; other bits are invalid
 //! ```
+//!
+//! # Writes within read bounds
+//!
+//! A receipt the journal cannot decode halts the node at its next start, so every bound the
+//! decoder enforces is enforced on the writer's side too, from the same [ReceiptLimits]
+//! value: [ReceiptLimits::fit] shortens what can be shortened without changing what the
+//! transaction did (the error text and the debug log, each cut at a character boundary and
+//! marked, with [Receipt::truncated] saying so) and refuses what cannot ([ReceiptOverflow]:
+//! output and events, which the executor turns into a failed transaction before its
+//! checkpoint commits). [ReceiptLimits::check] is the decoder's view of a finished receipt,
+//! which [crate::chain::BlockExecution::push_receipt] applies before anything is stored.
+//! The defaults are the named constants on [ReceiptLimits] (events and their sizes are
+//! shared with the overlay's [crate::Limits], the log bound with the runtime through
+//! [pvm_host::MAX_LOG_BYTES]).
 //!
 //! # Example
 //!
@@ -29,16 +45,30 @@
 //! use commonware_codec::{DecodeExt as _, Encode as _, Decode as _};
 //! use pvm_overlay::{Receipt, ReceiptLimits, TxStatus};
 //!
-//! let receipt = Receipt::success([1; 32], 21_000, b"ok".to_vec(), vec![]);
+//! let receipt = Receipt::success([1; 32], 21_000, b"ok".to_vec(), vec![])
+//!     .with_logs(vec!["hello".into()]);
 //! let bytes = receipt.encode();
 //! let decoded = Receipt::decode_cfg(bytes, &ReceiptLimits::default()).unwrap();
 //! assert_eq!(decoded, receipt);
 //! assert_eq!(decoded.status, TxStatus::Success);
+//!
+//! // An error message longer than the decoder accepts is cut and marked before storing.
+//! let limits = ReceiptLimits::default();
+//! let mut failed = Receipt::failure([2; 32], 7, pvm_overlay::TxError {
+//!     kind: "Exception".into(),
+//!     message: "x".repeat(5_000),
+//!     line: Some(2),
+//! });
+//! limits.fit(&mut failed).unwrap();
+//! assert!(failed.truncated.error);
+//! assert!(failed.error.as_ref().unwrap().message.len() <= ReceiptLimits::MAX_ERROR_LEN);
+//! assert!(Receipt::decode_cfg(failed.encode(), &limits).is_ok());
 //! ```
 
-use crate::overlay::{Address, Event};
+use crate::overlay::{Address, Event, Limits};
 use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt as _, Write};
+use thiserror::Error;
 
 /// Whether a transaction's effects were kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,6 +105,34 @@ pub struct Receipt {
     pub events: Vec<Event>,
     /// The failure, if any.
     pub error: Option<TxError>,
+    /// Lines the contract printed (kept on failure too), within [ReceiptLimits::max_log_lines]
+    /// and [ReceiptLimits::max_log_bytes].
+    pub logs: Vec<String>,
+    /// What [ReceiptLimits::fit] cut to make the receipt storable.
+    pub truncated: Truncated,
+}
+
+/// Which parts of a receipt were cut to fit its [ReceiptLimits] when it was produced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Truncated {
+    /// The error kind or message was cut.
+    pub error: bool,
+    /// Log lines were cut or dropped.
+    pub logs: bool,
+}
+
+impl Truncated {
+    const ERROR: u8 = 1;
+    const LOGS: u8 = 2;
+
+    /// Whether anything was cut.
+    pub const fn any(&self) -> bool {
+        self.error || self.logs
+    }
+
+    const fn bits(self) -> u8 {
+        (if self.error { Self::ERROR } else { 0 }) | (if self.logs { Self::LOGS } else { 0 })
+    }
 }
 
 impl Receipt {
@@ -92,6 +150,11 @@ impl Receipt {
             output,
             events,
             error: None,
+            logs: Vec::new(),
+            truncated: Truncated {
+                error: false,
+                logs: false,
+            },
         }
     }
 
@@ -104,11 +167,23 @@ impl Receipt {
             output: Vec::new(),
             events: Vec::new(),
             error: Some(error),
+            logs: Vec::new(),
+            truncated: Truncated {
+                error: false,
+                logs: false,
+            },
         }
+    }
+
+    /// The same receipt with the contract's debug log.
+    pub fn with_logs(mut self, logs: Vec<String>) -> Self {
+        self.logs = logs;
+        self
     }
 }
 
-/// Bounds applied when decoding a [Receipt].
+/// Bounds applied when decoding a [Receipt], and by [ReceiptLimits::fit] and
+/// [ReceiptLimits::check] when one is produced.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReceiptLimits {
     /// Largest output, in bytes.
@@ -121,18 +196,151 @@ pub struct ReceiptLimits {
     pub max_event_data_len: usize,
     /// Longest error kind or message, in bytes.
     pub max_error_len: usize,
+    /// Most log lines.
+    pub max_log_lines: usize,
+    /// Most log bytes, all lines together.
+    pub max_log_bytes: usize,
+}
+
+impl ReceiptLimits {
+    /// Default largest output: 1 MiB.
+    pub const MAX_OUTPUT_LEN: usize = 1 << 20;
+    /// Default most events per transaction (the overlay refuses the next one).
+    pub const MAX_EVENTS: usize = Limits::DEFAULT_MAX_EVENTS;
+    /// Default longest error kind or message.
+    pub const MAX_ERROR_LEN: usize = 4096;
+    /// Default most log lines.
+    pub const MAX_LOG_LINES: usize = 1024;
+    /// Default most log bytes: the runtime's own cap.
+    pub const MAX_LOG_BYTES: usize = pvm_host::MAX_LOG_BYTES;
+    /// What ends text that [ReceiptLimits::fit] cut.
+    pub const CUT_MARK: &'static str = " [truncated]";
+    /// The line that ends a log that [ReceiptLimits::fit] cut.
+    pub const LOG_CUT_LINE: &'static str = "[log truncated to fit the receipt]";
+
+    /// Makes `receipt` storable: cuts the error text and the log to their bounds (marking
+    /// each cut and setting [Receipt::truncated]), then [checks](Self::check) the rest.
+    ///
+    /// An `Err` names a part that cannot be cut without changing what the transaction did
+    /// (its output or its events); the caller must fail the transaction instead.
+    pub fn fit(&self, receipt: &mut Receipt) -> Result<(), ReceiptOverflow> {
+        if let Some(error) = &mut receipt.error {
+            let kind = cut_text(&mut error.kind, self.max_error_len);
+            let message = cut_text(&mut error.message, self.max_error_len);
+            receipt.truncated.error |= kind || message;
+        }
+        receipt.truncated.logs |= self.fit_logs(&mut receipt.logs);
+        self.check(receipt)
+    }
+
+    /// Whether `receipt` is within every bound the decoder enforces.
+    pub fn check(&self, receipt: &Receipt) -> Result<(), ReceiptOverflow> {
+        let over = |what: &'static str, len: usize, limit: usize| {
+            if len > limit {
+                Err(ReceiptOverflow { what, len, limit })
+            } else {
+                Ok(())
+            }
+        };
+        over("output", receipt.output.len(), self.max_output_len)?;
+        over("events", receipt.events.len(), self.max_events)?;
+        for event in &receipt.events {
+            over("event topic", event.topic.len(), self.max_topic_len)?;
+            over("event data", event.data.len(), self.max_event_data_len)?;
+        }
+        if let Some(error) = &receipt.error {
+            over("error kind", error.kind.len(), self.max_error_len)?;
+            over("error message", error.message.len(), self.max_error_len)?;
+        }
+        over("log lines", receipt.logs.len(), self.max_log_lines)?;
+        let log_bytes = receipt.logs.iter().map(String::len).sum();
+        over("log", log_bytes, self.max_log_bytes)
+    }
+
+    /// Cuts `logs` to the line and byte bounds, ending a cut log with [Self::LOG_CUT_LINE];
+    /// whether anything was cut.
+    fn fit_logs(&self, logs: &mut Vec<String>) -> bool {
+        let bytes: usize = logs.iter().map(String::len).sum();
+        if logs.len() <= self.max_log_lines && bytes <= self.max_log_bytes {
+            return false;
+        }
+        let mark = Self::LOG_CUT_LINE;
+        let (Some(max_lines), Some(mut room)) = (
+            self.max_log_lines.checked_sub(1),
+            self.max_log_bytes.checked_sub(mark.len()),
+        ) else {
+            // Bounds too small for the marker line: keep nothing.
+            logs.clear();
+            return true;
+        };
+        let mut kept = 0;
+        for line in logs.iter_mut() {
+            if kept == max_lines || room == 0 {
+                break;
+            }
+            if line.len() > room {
+                cut_at_boundary(line, room);
+            }
+            room -= line.len();
+            kept += 1;
+        }
+        logs.truncate(kept);
+        logs.push(mark.to_owned());
+        true
+    }
 }
 
 impl Default for ReceiptLimits {
     fn default() -> Self {
         Self {
-            max_output_len: 1 << 20,
-            max_events: 1024,
-            max_topic_len: crate::overlay::Limits::DEFAULT_MAX_TOPIC_LEN,
-            max_event_data_len: crate::overlay::Limits::DEFAULT_MAX_EVENT_DATA_LEN,
-            max_error_len: 4096,
+            max_output_len: Self::MAX_OUTPUT_LEN,
+            max_events: Self::MAX_EVENTS,
+            max_topic_len: Limits::DEFAULT_MAX_TOPIC_LEN,
+            max_event_data_len: Limits::DEFAULT_MAX_EVENT_DATA_LEN,
+            max_error_len: Self::MAX_ERROR_LEN,
+            max_log_lines: Self::MAX_LOG_LINES,
+            max_log_bytes: Self::MAX_LOG_BYTES,
         }
     }
+}
+
+/// A part of a receipt beyond what its decoder accepts.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("{what} of {len} exceeds the receipt limit of {limit}")]
+pub struct ReceiptOverflow {
+    /// Which part: `"output"`, `"events"`, `"event topic"`, `"event data"`, `"error kind"`,
+    /// `"error message"`, `"log lines"` or `"log"`.
+    pub what: &'static str,
+    /// Its size (bytes, or a count for events and log lines).
+    pub len: usize,
+    /// The limit.
+    pub limit: usize,
+}
+
+/// Cuts `text` to at most `max` bytes, ending it with [ReceiptLimits::CUT_MARK] when there is
+/// room for it; whether it was cut.
+fn cut_text(text: &mut String, max: usize) -> bool {
+    if text.len() <= max {
+        return false;
+    }
+    let mark = ReceiptLimits::CUT_MARK;
+    match max.checked_sub(mark.len()) {
+        Some(room) => {
+            cut_at_boundary(text, room);
+            text.push_str(mark);
+        }
+        None => cut_at_boundary(text, max),
+    }
+    true
+}
+
+/// Truncates `text` to at most `max` bytes at a character boundary.
+fn cut_at_boundary(text: &mut String, max: usize) {
+    let mut cut = max.min(text.len());
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    text.truncate(cut);
 }
 
 fn write_bytes(bytes: &[u8], buf: &mut impl BufMut) {
@@ -225,6 +433,11 @@ impl Write for Receipt {
             event.write(buf);
         }
         self.error.write(buf);
+        self.logs.len().write(buf);
+        for line in &self.logs {
+            write_bytes(line.as_bytes(), buf);
+        }
+        self.truncated.bits().write(buf);
     }
 }
 
@@ -240,6 +453,13 @@ impl EncodeSize for Receipt {
                 .map(EncodeSize::encode_size)
                 .sum::<usize>()
             + self.error.encode_size()
+            + self.logs.len().encode_size()
+            + self
+                .logs
+                .iter()
+                .map(|line| bytes_size(line.as_bytes()))
+                .sum::<usize>()
+            + 1
     }
 }
 
@@ -258,6 +478,18 @@ impl Read for Receipt {
         let range: RangeCfg<usize> = (..=cfg.max_events).into();
         let events = Vec::<Event>::read_cfg(buf, &(range, *cfg))?;
         let error = Option::<TxError>::read_cfg(buf, cfg)?;
+        let lines = usize::read_cfg(buf, &(..=cfg.max_log_lines).into())?;
+        let mut logs = Vec::with_capacity(lines);
+        let mut room = cfg.max_log_bytes;
+        for _ in 0..lines {
+            let line = read_string(buf, room, "Receipt.logs")?;
+            room -= line.len();
+            logs.push(line);
+        }
+        let bits = u8::read(buf)?;
+        if bits & !(Truncated::ERROR | Truncated::LOGS) != 0 {
+            return Err(CodecError::Invalid("Receipt.truncated", "unknown flag"));
+        }
         Ok(Self {
             tx_hash,
             status,
@@ -265,6 +497,11 @@ impl Read for Receipt {
             output,
             events,
             error,
+            logs,
+            truncated: Truncated {
+                error: bits & Truncated::ERROR != 0,
+                logs: bits & Truncated::LOGS != 0,
+            },
         })
     }
 }
@@ -285,7 +522,21 @@ mod tests {
                 Event::new([2; 32], "", vec![]),
             ],
             error: None,
+            logs: vec!["one".into(), String::new(), "três".into()],
+            truncated: Truncated::default(),
         }
+    }
+
+    fn failed(message: String) -> Receipt {
+        Receipt::failure(
+            [4; 32],
+            9,
+            TxError {
+                kind: "Exception".into(),
+                message,
+                line: Some(1),
+            },
+        )
     }
 
     #[test]
@@ -328,9 +579,85 @@ mod tests {
         let mut longer = bytes.to_vec();
         longer.push(0);
         assert!(Receipt::decode_cfg(longer.as_slice(), &limits).is_err());
-        // A bad status byte is rejected.
+        // A bad status byte is rejected, and so is an unknown truncation flag.
         let mut bad = bytes.to_vec();
         bad[32] = 7;
         assert!(Receipt::decode_cfg(bad.as_slice(), &limits).is_err());
+        let mut bad = bytes.to_vec();
+        *bad.last_mut().unwrap() = 4;
+        assert!(Receipt::decode_cfg(bad.as_slice(), &limits).is_err());
+        // Logs are bounded by line count and by their bytes together.
+        let tight = ReceiptLimits {
+            max_log_lines: 2,
+            ..ReceiptLimits::default()
+        };
+        assert!(Receipt::decode_cfg(bytes.clone(), &tight).is_err());
+        let tight = ReceiptLimits {
+            max_log_bytes: 7,
+            ..ReceiptLimits::default()
+        };
+        assert!(Receipt::decode_cfg(bytes.clone(), &tight).is_err());
+        let exact = ReceiptLimits {
+            max_log_bytes: 8,
+            max_log_lines: 3,
+            ..ReceiptLimits::default()
+        };
+        assert!(Receipt::decode_cfg(bytes, &exact).is_ok());
+    }
+
+    /// Whatever `fit` accepts, the decoder reads back: at the bound and one past it.
+    #[test]
+    fn fit_keeps_every_receipt_within_the_decoders_bounds() {
+        let limits = ReceiptLimits::default();
+        let decodes = |r: &Receipt| Receipt::decode_cfg(r.encode(), &limits).unwrap();
+
+        let mut at = failed("é".repeat(limits.max_error_len / 2));
+        limits.fit(&mut at).unwrap();
+        assert!(!at.truncated.any());
+        assert_eq!(decodes(&at), at);
+
+        let mut over = failed(format!("{}é", "x".repeat(limits.max_error_len - 1)));
+        limits.fit(&mut over).unwrap();
+        assert!(over.truncated.error && !over.truncated.logs);
+        let message = &over.error.as_ref().unwrap().message;
+        assert!(message.len() <= limits.max_error_len);
+        assert!(message.ends_with(ReceiptLimits::CUT_MARK));
+        assert_eq!(decodes(&over), over);
+
+        let full =
+            vec!["y".repeat(limits.max_log_bytes / limits.max_log_lines); limits.max_log_lines];
+        let mut at = sample().with_logs(full.clone());
+        limits.fit(&mut at).unwrap();
+        assert_eq!(at.logs, full);
+        assert_eq!(decodes(&at), at);
+
+        let mut too_many = sample().with_logs(vec![String::new(); limits.max_log_lines + 1]);
+        limits.fit(&mut too_many).unwrap();
+        assert!(too_many.truncated.logs);
+        assert_eq!(too_many.logs.len(), limits.max_log_lines);
+        assert_eq!(too_many.logs.last().unwrap(), ReceiptLimits::LOG_CUT_LINE);
+        assert_eq!(decodes(&too_many), too_many);
+
+        let mut too_long = sample().with_logs(vec!["ü".repeat(limits.max_log_bytes)]);
+        limits.fit(&mut too_long).unwrap();
+        assert!(too_long.logs.iter().map(String::len).sum::<usize>() <= limits.max_log_bytes);
+        assert_eq!(decodes(&too_long), too_long);
+    }
+
+    #[test]
+    fn output_and_events_are_refused_not_cut() {
+        let limits = ReceiptLimits::default();
+        let mut at = Receipt::success([1; 32], 1, vec![0; limits.max_output_len], vec![]);
+        limits.fit(&mut at).unwrap();
+        assert_eq!(Receipt::decode_cfg(at.encode(), &limits).unwrap(), at);
+        let mut over = Receipt::success([1; 32], 1, vec![0; limits.max_output_len + 1], vec![]);
+        let err = limits.fit(&mut over).unwrap_err();
+        assert_eq!(err.what, "output");
+        assert!(Receipt::decode_cfg(over.encode(), &limits).is_err());
+
+        let events = vec![Event::new([1; 32], "t", vec![]); limits.max_events + 1];
+        let mut over = Receipt::success([1; 32], 1, vec![], events);
+        assert_eq!(limits.fit(&mut over).unwrap_err().what, "events");
+        assert!(Receipt::decode_cfg(over.encode(), &limits).is_err());
     }
 }

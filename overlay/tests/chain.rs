@@ -45,7 +45,9 @@ fn blocks_commit_and_survive_reopen() {
             .emit(Event::new(ALICE, "Set", b"a".to_vec()))
             .unwrap();
         let events = block.overlay().events().to_vec();
-        block.push_receipt(Receipt::success(tx(1), 10, b"ok".to_vec(), events));
+        block
+            .push_receipt(Receipt::success(tx(1), 10, b"ok".to_vec(), events))
+            .unwrap();
         let one = chain.merkleize(block).await.unwrap();
         assert_ne!(one.state_root(), empty_root);
         let info1 = chain.finalize(&one).await.unwrap();
@@ -63,16 +65,20 @@ fn blocks_commit_and_survive_reopen() {
             .set(key(ALICE, "a"), b"2".to_vec())
             .unwrap();
         block.overlay_mut().delete(key(BOB, "a")).unwrap();
-        block.push_receipt(Receipt::success(tx(2), 20, vec![], vec![]));
-        block.push_receipt(Receipt::failure(
-            tx(3),
-            5,
-            TxError {
-                kind: "ValueError".into(),
-                message: "nope".into(),
-                line: Some(3),
-            },
-        ));
+        block
+            .push_receipt(Receipt::success(tx(2), 20, vec![], vec![]))
+            .unwrap();
+        block
+            .push_receipt(Receipt::failure(
+                tx(3),
+                5,
+                TxError {
+                    kind: "ValueError".into(),
+                    message: "nope".into(),
+                    line: Some(3),
+                },
+            ))
+            .unwrap();
         let two = chain.merkleize(block).await.unwrap();
         let info2 = chain.finalize(&two).await.unwrap();
         // Finalizing twice is a no-op.
@@ -211,7 +217,9 @@ fn same_block_same_root_on_independent_nodes() {
                         .unwrap();
                 }
                 block.overlay_mut().delete(key(ALICE, "k3")).unwrap();
-                block.push_receipt(Receipt::success(tx(height as u8), height, vec![], vec![]));
+                block
+                    .push_receipt(Receipt::success(tx(height as u8), height, vec![], vec![]))
+                    .unwrap();
                 let pending = chain.merkleize(block).await.unwrap();
                 roots.push(chain.finalize(&pending).await.unwrap().state_root);
             }
@@ -260,7 +268,7 @@ fn reverted_transaction_leaves_no_trace_in_the_block() {
             .unwrap();
         block.overlay_mut().revert(cp).unwrap();
         assert_eq!(block.overlay().events(), &[Event::new(ALICE, "ok", vec![])]);
-        block.push_receipt(ok.clone());
+        block.push_receipt(ok.clone()).unwrap();
         let with_revert = chain.merkleize(block).await.unwrap();
 
         // The same block without the reverted transaction.
@@ -269,7 +277,7 @@ fn reverted_transaction_leaves_no_trace_in_the_block() {
             .overlay_mut()
             .set(key(ALICE, "kept"), b"1".to_vec())
             .unwrap();
-        block.push_receipt(ok);
+        block.push_receipt(ok).unwrap();
         let without = other.merkleize(block).await.unwrap();
 
         assert_eq!(with_revert.state_root(), without.state_root());
@@ -362,7 +370,9 @@ fn storage_error_closes_the_handle_until_reopened() {
             .overlay_mut()
             .set(key(ALICE, "a"), b"1".to_vec())
             .unwrap();
-        block.push_receipt(Receipt::success(tx(1), 1, vec![], vec![]));
+        block
+            .push_receipt(Receipt::success(tx(1), 1, vec![], vec![]))
+            .unwrap();
         let pending = chain.merkleize(block).await.unwrap();
         *context.storage_fault_config().write() = FaultConfig {
             sync_rate: Some(Probability::new(1, 1).unwrap()),
@@ -393,7 +403,9 @@ fn storage_error_closes_the_handle_until_reopened() {
             .overlay_mut()
             .set(key(ALICE, "a"), b"1".to_vec())
             .unwrap();
-        block.push_receipt(Receipt::success(tx(1), 1, vec![], vec![]));
+        block
+            .push_receipt(Receipt::success(tx(1), 1, vec![], vec![]))
+            .unwrap();
         let again = chain.merkleize(block).await.unwrap();
         assert_eq!(again.state_root(), pending.state_root());
         chain.finalize(&again).await.unwrap();

@@ -178,7 +178,7 @@ fn execute(
             overlay.commit(cp).unwrap();
             Receipt::success(tx.hash, 11, height.to_be_bytes().to_vec(), events)
         };
-        block.push_receipt(receipt);
+        block.push_receipt(receipt).unwrap();
     }
     block
 }

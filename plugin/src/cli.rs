@@ -5,6 +5,7 @@
 //! | `pvm run <FILE>` | executes a contract's `main(input)` once and prints the receipt; `--state <DIR>` keeps its state between runs |
 //! | `pvm tx deploy <FILE>` / `pvm tx call <ADDR>` | prints a signed transaction as hex (a deploy prints the new address on stderr) |
 //! | `pvm block <TXFILE>` | executes the file's transactions (one hex per line) as one block |
+//! | `pvm receipt <TX_HASH> --state <DIR>` | prints a committed transaction's receipt and block height |
 //! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
 //!
 //! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
@@ -61,6 +62,8 @@ enum Command {
     Tx(TxCommand),
     /// Execute a file of transactions (one hex per line) as one block.
     Block(BlockArgs),
+    /// Print the committed receipt of a transaction.
+    Receipt(ReceiptArgs),
     /// Deploy the token example and run signed transfers through the node.
     Demo(DemoArgs),
 }
@@ -142,6 +145,21 @@ struct BlockArgs {
 }
 
 #[derive(Args, Debug)]
+struct ReceiptArgs {
+    /// The transaction's hash, 64 hex digits.
+    tx_hash: String,
+    /// Chain state directory.
+    #[arg(long)]
+    state: PathBuf,
+    /// Node configuration file (pvm.toml).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct DemoArgs {
     /// Number of signed token transfers to run.
     #[arg(long, default_value_t = 10_000)]
@@ -190,6 +208,7 @@ pub fn main() -> i32 {
         Command::Run(args) => run(args),
         Command::Tx(cmd) => tx(cmd),
         Command::Block(args) => block(args),
+        Command::Receipt(args) => receipt(args),
         Command::Demo(args) => demo(args),
     };
     match result {
@@ -542,7 +561,43 @@ pub fn receipt_json(r: &Receipt) -> Value {
             "message": e.message,
             "line": e.line,
         })),
+        "logs": r.logs,
+        "truncated": {"error": r.truncated.error, "logs": r.truncated.logs},
     })
+}
+
+// ---- pvm receipt ------------------------------------------------------------
+
+fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
+    let config = load_config(args.config.as_deref())?;
+    let hash: [u8; 32] = parse_hex("TX_HASH", &args.tx_hash)?
+        .try_into()
+        .map_err(|b: Vec<u8>| usage(format!("TX_HASH must be 32 bytes, got {}", b.len())))?;
+    if !args.state.is_dir() {
+        return Err(usage(format!("no chain state in {}", args.state.display())));
+    }
+    let found = with_node(Some(&args.state), &config, async |node| {
+        node.chain()
+            .receipt(&hash)
+            .await
+            .map_err(|e| usage(e.to_string()))
+    })?;
+    let Some((height, r)) = found else {
+        return Err(Failure(
+            EXIT_FAILURE,
+            format!("no committed transaction {}", hex::encode(hash)),
+        ));
+    };
+    if args.json {
+        println!("{}", json!({"height": height, "receipt": receipt_json(&r)}));
+    } else {
+        println!("block {height}");
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&receipt_json(&r)).unwrap_or_default()
+        );
+    }
+    Ok(0)
 }
 
 // ---- pvm demo ---------------------------------------------------------------

@@ -56,7 +56,8 @@ pub struct ChainConfig {
     pub block_gas_limit: u64,
     /// Most gas one transaction may ask for. Default: 50,000,000.
     pub tx_gas_limit: u64,
-    /// Largest contract code, bytes. Default: 65,536.
+    /// Largest contract code, bytes; at most the largest state value (65,536), since
+    /// code is stored as one. Default: 65,536.
     pub max_code_bytes: usize,
     /// Largest call input, bytes. Default: 65,536.
     pub max_input_bytes: usize,
@@ -192,6 +193,17 @@ impl PvmConfig {
                 ),
             });
         }
+        let value_limit = pvm_overlay::Limits::default().max_value_len;
+        if self.chain.max_code_bytes > value_limit {
+            return Err(ConfigError::Value {
+                key: "chain.max_code_bytes",
+                problem: format!(
+                    "is {}, more than the {value_limit} bytes the state store holds in one value \
+                     (contract code is stored as one)",
+                    self.chain.max_code_bytes
+                ),
+            });
+        }
         if self.chain.tx_gas_limit > i64::MAX as u64 {
             return Err(ConfigError::Value {
                 key: "chain.tx_gas_limit",
@@ -275,6 +287,7 @@ mod tests {
                 "chain.tx_gas_limit",
             ),
             ("enabled = \"yes\"\n", "enabled"),
+            ("[chain]\nmax_code_bytes = 65537\n", "chain.max_code_bytes"),
         ];
         for (text, key) in cases {
             let err = PvmConfig::from_toml(text).unwrap_err().to_string();

@@ -7,7 +7,8 @@
 //!                                               sizes, Σ gas limits ≤ block gas limit
 //!                ──execute──▶ [Receipt]          in order, one checkpoint each:
 //!                                               success commits, failure reverts
-//!                                               writes and events (gas still counted)
+//!                                               writes and events (gas still counted);
+//!                                               every receipt fits the journal's bounds
 //! ```
 //!
 //! A block is valid only if every transaction is: an unknown kind, a bad
@@ -21,7 +22,7 @@
 use std::time::Instant;
 
 use pvm_alto::RandomnessSeed;
-use pvm_overlay::{BlockView, Receipt, StateOverlay, TxStatus};
+use pvm_overlay::{BlockView, Receipt, ReceiptLimits, StateOverlay, TxStatus};
 use pvm_runtime::PvmInterpreter;
 use thiserror::Error;
 
@@ -139,16 +140,23 @@ impl BlockExecutor {
         Ok(checked)
     }
 
-    /// Executes checked transactions in order on `overlay`; their receipts.
+    /// Executes checked transactions in order on `overlay`; their receipts, each within
+    /// `receipt_limits` (the chain's, see [`pvm_overlay::ChainState::receipt_limits`]).
     pub fn execute(
         &self,
         txs: &[CheckedTx],
         env: &BlockEnv,
         overlay: &mut StateOverlay<BlockView>,
+        receipt_limits: &ReceiptLimits,
         vm: &mut PvmInterpreter,
     ) -> Result<Vec<Receipt>, BlockError> {
         let mut receipts = Vec::with_capacity(txs.len());
-        let mut ctx = ExecContext { overlay, env, vm };
+        let mut ctx = ExecContext {
+            overlay,
+            env,
+            receipt_limits,
+            vm,
+        };
         for (index, tx) in txs.iter().enumerate() {
             let handler = self.registry.get(tx.kind).ok_or(BlockError::UnknownKind {
                 index,

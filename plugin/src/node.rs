@@ -135,15 +135,16 @@ impl<E: Context + Spawner> PvmNode<E> {
         };
         let mut execution = self.chain.execute_block(parent, height, env.digest)?;
         let receipts = {
+            let receipt_limits = *execution.receipt_limits();
             let overlay = execution.overlay_mut();
             let executor = &self.executor;
             let mut lease = self.pool.checkout(self.checkout_timeout)?;
             lease
-                .run(|vm| executor.execute(&txs, &env, overlay, vm))?
+                .run(|vm| executor.execute(&txs, &env, overlay, &receipt_limits, vm))?
                 .map_err(invalid)?
         };
         for receipt in &receipts {
-            execution.push_receipt(receipt.clone());
+            execution.push_receipt(receipt.clone())?;
         }
         metrics::histogram!("pvm_block_execution_seconds").record(start.elapsed().as_secs_f64());
         let pending = self.chain.merkleize(execution).await?;

@@ -13,21 +13,36 @@
 //!    `init(input)`; a call loads the contract's code and runs `main(input)`,
 //!    both through an [`AltoHost`] confined to the contract's namespace;
 //! 3. success commits the checkpoint, failure reverts its writes and events; the
-//!    receipt records gas used either way. A deploy's output is the new address.
+//!    receipt records gas used and the contract's log either way. A deploy's output
+//!    is the new address.
+//!
+//! Every receipt is made to fit the chain's receipt bounds before the checkpoint
+//! closes ([`pvm_overlay::ReceiptLimits::fit`]): a long error message or log is cut
+//! and marked, and a success whose output or events the receipt journal could not
+//! read back becomes a failure (`InvalidInput`, naming the bound), so its writes
+//! revert like any failure's.
 
 use std::sync::Arc;
 
 use commonware_cryptography::{ed25519, BatchVerifier as _};
 use commonware_parallel::{Rayon, Sequential};
 use pvm_alto::AltoHost;
-use pvm_host::HostContext;
-use pvm_overlay::{Address, Receipt, StateKey, TxError as ReceiptError};
+use pvm_host::{HostContext, HostErrorKind};
+use pvm_overlay::{Address, Receipt, ReceiptLimits, StateKey, TxError as ReceiptError};
 use pvm_runtime::{Entry, ExecError};
 
 use crate::{
     registry::{CheckedTx, ExecContext, Rejection, TxHandler},
     tx::{Action, Transaction, TxError, TxLimits, TX_NAMESPACE},
 };
+
+// The runtime's log cap and the receipt journal's log bound must be one number: a log the
+// runtime keeps in full is then never cut again by the receipt, and never refused by the
+// journal.
+const _: () = assert!(
+    pvm_runtime::binding::MAX_LOG_BYTES == pvm_overlay::ReceiptLimits::MAX_LOG_BYTES,
+    "the runtime's log cap differs from the receipt bound (pvm_host::MAX_LOG_BYTES)"
+);
 
 /// The kind byte of PVM transactions in a block payload.
 pub const PVM_TX_KIND: u8 = 1;
@@ -188,7 +203,7 @@ impl TxHandler for PvmHandler {
             sender: tx.sender.as_ref().to_vec(),
             timestamp_ms: ctx.env.timestamp_ms,
         };
-        let (result, gas_used) = match code {
+        let (result, gas_used, logs) = match code {
             None => {
                 let schedule = &ctx.vm.config().schedule;
                 let gas = schedule.tx_base.min(tx.gas_limit);
@@ -197,32 +212,61 @@ impl TxHandler for PvmHandler {
                     message: format!("not found: no contract at address {}", hex::encode(address)),
                     line: None,
                 };
-                (Err(error), gas)
+                (Err(error), gas, Vec::new())
             }
             Some(code) => {
                 let mut host =
                     AltoHost::new(ctx.overlay, address, context, ctx.env.seed, tx.gas_limit);
                 let execution = ctx.vm.execute_entry(&mut host, &code, entry, input);
                 let gas = host.gas_used();
-                (execution.result.map_err(receipt_error), gas)
+                (execution.result.map_err(receipt_error), gas, execution.logs)
             }
         };
-        match result {
+        let limits = ctx.receipt_limits;
+        let error = match result {
             Ok(output) => {
                 let events = ctx.overlay.events()[events_before..].to_vec();
-                ctx.overlay.commit(checkpoint).map_err(state_err)?;
                 let output = match tx.action {
                     Action::Deploy { .. } => address.to_vec(),
                     Action::Call { .. } => output,
                 };
-                Ok(Receipt::success(checked.hash, gas_used, output, events))
+                let mut receipt =
+                    Receipt::success(checked.hash, gas_used, output, events).with_logs(logs);
+                match limits.fit(&mut receipt) {
+                    Ok(()) => {
+                        ctx.overlay.commit(checkpoint).map_err(state_err)?;
+                        return Ok(receipt);
+                    }
+                    Err(overflow) => {
+                        let error = ReceiptError {
+                            kind: HostErrorKind::InvalidInput.name().to_owned(),
+                            message: overflow.to_string(),
+                            line: None,
+                        };
+                        (error, receipt.logs, receipt.truncated.logs)
+                    }
+                }
             }
-            Err(error) => {
-                ctx.overlay.revert(checkpoint).map_err(state_err)?;
-                Ok(Receipt::failure(checked.hash, gas_used, error))
-            }
-        }
+            Err(error) => (error, logs, false),
+        };
+        ctx.overlay.revert(checkpoint).map_err(state_err)?;
+        failure_receipt(checked.hash, gas_used, error, limits)
     }
+}
+
+/// A failure receipt cut to fit `limits`.
+fn failure_receipt(
+    hash: [u8; 32],
+    gas_used: u64,
+    (error, logs, logs_cut): (ReceiptError, Vec<String>, bool),
+    limits: &ReceiptLimits,
+) -> Result<Receipt, Rejection> {
+    let mut receipt = Receipt::failure(hash, gas_used, error).with_logs(logs);
+    receipt.truncated.logs = logs_cut;
+    limits
+        .fit(&mut receipt)
+        .map_err(|e| Rejection(format!("failure receipt: {e}")))?;
+    Ok(receipt)
 }
 
 /// A runtime error as a receipt records it.

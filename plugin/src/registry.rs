@@ -11,7 +11,7 @@
 
 use std::{any::Any, collections::BTreeMap, fmt, sync::Arc};
 
-use pvm_overlay::{BlockView, Receipt, StateOverlay};
+use pvm_overlay::{BlockView, Receipt, ReceiptLimits, StateOverlay};
 use pvm_runtime::PvmInterpreter;
 
 use crate::executor::BlockEnv;
@@ -45,6 +45,9 @@ pub struct ExecContext<'a> {
     pub overlay: &'a mut StateOverlay<BlockView>,
     /// Height, digest, timestamp and randomness seed of the block.
     pub env: &'a BlockEnv,
+    /// What every receipt must fit ([`ReceiptLimits::fit`]) before its transaction's
+    /// checkpoint commits: the bounds the chain's receipt journal decodes with.
+    pub receipt_limits: &'a ReceiptLimits,
     /// The interpreter executing the block's contracts.
     pub vm: &'a mut PvmInterpreter,
 }
@@ -77,7 +80,8 @@ pub trait TxHandler: Send + Sync {
             .collect()
     }
     /// Applies a checked transaction inside the executor's checkpoint for it and
-    /// returns its receipt; an `Err` makes the whole block invalid.
+    /// returns its receipt, which must fit [`ExecContext::receipt_limits`]; an `Err`
+    /// makes the whole block invalid.
     fn execute(&self, tx: &CheckedTx, ctx: &mut ExecContext<'_>) -> Result<Receipt, Rejection>;
 }
 

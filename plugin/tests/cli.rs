@@ -442,3 +442,86 @@ fn grafana_dashboard_charts_metrics_the_node_exports() {
         }
     }
 }
+
+/// The reproduction from issue 10, command for command: a failure receipt whose error
+/// message is longer than the receipt decoder accepts must not make the store unreadable.
+/// The second `pvm block --state` reopens the store (replaying every stored receipt) and
+/// `pvm receipt` serves the first block's failure receipt from it.
+#[test]
+fn a_huge_error_message_does_not_halt_the_store() {
+    let dir = temp_dir("big-error");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("big.py");
+    std::fs::write(
+        &big,
+        "def main(input):\n    raise ValueError(\"x\" * 5000)\n",
+    )
+    .unwrap();
+    let (deploy, stderr) = tx(&[
+        "tx",
+        "deploy",
+        big.to_str().unwrap(),
+        "--key-seed",
+        "5",
+        "--nonce",
+        "0",
+    ]);
+    let addr = stderr.trim().rsplit(' ').next().unwrap().to_owned();
+    let call = |nonce: &str| {
+        tx(&[
+            "tx",
+            "call",
+            &addr,
+            "--key-seed",
+            "5",
+            "--nonce",
+            nonce,
+            "--gas-limit",
+            "1000000",
+        ])
+        .0
+    };
+    let b1 = dir.join("b1.txt");
+    std::fs::write(&b1, format!("{deploy}\n{}\n", call("1"))).unwrap();
+    let b2 = dir.join("b2.txt");
+    std::fs::write(&b2, format!("{}\n", call("2"))).unwrap();
+    let state = dir.join("st");
+    let block = |file: &PathBuf| {
+        let (code, stdout, stderr) = pvm(&[
+            "block",
+            file.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+            "--json",
+        ]);
+        assert_eq!(code, 1, "one transaction fails: {stdout} {stderr}");
+        serde_json::from_str::<Value>(stdout.trim()).unwrap()
+    };
+    let first = block(&b1);
+    let failed = &first["receipts"][1];
+    assert_eq!(failed["status"], "failure");
+    let message = failed["error"]["message"].as_str().unwrap();
+    assert!(message.starts_with("ValueError: xxx"), "{message}");
+    assert!(message.len() <= 4096, "{} bytes", message.len());
+    assert_eq!(failed["truncated"]["error"], true);
+
+    // The store restarts: the second block executes on it.
+    let second = block(&b2);
+    assert_eq!(second["height"], 2);
+    assert_eq!(second["receipts"][0]["error"], failed["error"]);
+
+    // And it serves the first block's receipt after another restart.
+    let hash = failed["tx_hash"].as_str().unwrap();
+    let (code, stdout, stderr) = pvm(&[
+        "receipt",
+        hash,
+        "--state",
+        state.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{stdout} {stderr}");
+    let served: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(served["height"], 1);
+    assert_eq!(served["receipt"], *failed);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,10 +1,10 @@
 //! Blocks in flight: the view a block executes against, the execution handle and the
 //! merkleized (pending) block.
 
-use super::{BlockInfo, Committed, QmdbBatch};
+use super::{BlockInfo, ChainError, Committed, QmdbBatch};
 use crate::{
     overlay::{CommittedView, OverlayError, StateKey, StateOverlay},
-    receipt::Receipt,
+    receipt::{Receipt, ReceiptLimits},
 };
 use std::{
     collections::BTreeMap,
@@ -93,6 +93,7 @@ pub struct BlockExecution {
     pub(crate) digest: [u8; 32],
     pub(crate) overlay: StateOverlay<BlockView>,
     pub(crate) receipts: Vec<Receipt>,
+    pub(crate) receipt_limits: ReceiptLimits,
     pub(crate) parent_batch: QmdbBatch,
     pub(crate) parent_receipts_end: u64,
 }
@@ -118,9 +119,18 @@ impl BlockExecution {
         &mut self.overlay
     }
 
-    /// Records the receipt of the next transaction.
-    pub fn push_receipt(&mut self, receipt: Receipt) {
+    /// Records the receipt of the next transaction; refuses one the receipt journal could
+    /// not decode (the block must then be dropped), so nothing unreadable is ever committed.
+    /// Producers make receipts fit first with [ReceiptLimits::fit].
+    pub fn push_receipt(&mut self, receipt: Receipt) -> Result<(), ChainError> {
+        self.receipt_limits.check(&receipt)?;
         self.receipts.push(receipt);
+        Ok(())
+    }
+
+    /// The bounds every receipt of this block must fit.
+    pub const fn receipt_limits(&self) -> &ReceiptLimits {
+        &self.receipt_limits
     }
 
     /// The receipts recorded so far, in transaction order.

@@ -15,7 +15,8 @@
 //!
 //! ```text
 //!  execute_block(parent)      -> BlockExecution   (a StateOverlay over a BlockView)
-//!    ... transactions run synchronously on the overlay, push_receipt(..) each ...
+//!    ... transactions run synchronously on the overlay, push_receipt(..) each
+//!        (refused unless it is within the ReceiptLimits the journal decodes with) ...
 //!  merkleize(execution)       -> PendingBlock     (QMDB batch forked off the parent; root known)
 //!  finalize(&pending)         -> BlockInfo        (receipts synced, batch applied + committed)
 //! ```
@@ -36,6 +37,13 @@
 //!               height u64 | digest [32] | receipts_end u64 | receipts_digest [32]
 //!  receipt journal item = height u64 | Receipt
 //! ```
+//!
+//! Every bound a reader enforces on this data is enforced before it is written, from the
+//! same value: the QMDB's value codec is bounded by [ChainConfig::limits] (which the overlay
+//! enforces on every write), and the receipt journal decodes with [ChainConfig::receipt_limits]
+//! (which [BlockExecution::push_receipt] checks, and whose event bounds [ChainState::open]
+//! requires to cover the overlay's). A block can therefore never commit something that stops
+//! the store from opening.
 //!
 //! The value carries the original key so that the committed state can be rebuilt from the
 //! QMDB alone. Because block metadata travels in the QMDB commit operation, the block's
@@ -77,7 +85,7 @@
 //!
 //!     let mut block = chain.execute_block(None, 1, [0xaa; 32]).unwrap();
 //!     block.overlay_mut().set(key.clone(), b"1".to_vec()).unwrap();
-//!     block.push_receipt(Receipt::success([0x11; 32], 100, vec![], vec![]));
+//!     block.push_receipt(Receipt::success([0x11; 32], 100, vec![], vec![])).unwrap();
 //!     let pending = chain.merkleize(block).await.unwrap();
 //!     let info = chain.finalize(&pending).await.unwrap();
 //!
@@ -94,7 +102,7 @@ pub use block::{BlockExecution, BlockView, PendingBlock};
 
 use crate::{
     overlay::{CommittedView as _, Limits, OverlayError, StateKey, StateOverlay},
-    receipt::{Receipt, ReceiptLimits},
+    receipt::{Receipt, ReceiptLimits, ReceiptOverflow},
 };
 use block::{Lineage, Node};
 use commonware_codec::{Encode as _, ReadExt as _, Write as _};
@@ -168,6 +176,26 @@ impl ChainConfig {
             page_cache_pages: 4096,
         }
     }
+
+    /// Refuses limits under which the overlay would accept an event the receipt journal
+    /// could not decode.
+    pub fn check(&self) -> Result<(), ChainError> {
+        let (write, read) = (&self.limits, &self.receipt_limits);
+        for (what, write, read) in [
+            ("events per transaction", write.max_events, read.max_events),
+            ("event topic", write.max_topic_len, read.max_topic_len),
+            (
+                "event data",
+                write.max_event_data_len,
+                read.max_event_data_len,
+            ),
+        ] {
+            if write > read {
+                return Err(ChainError::Limits { what, write, read });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Identity and state root of a block.
@@ -206,6 +234,20 @@ pub enum ChainError {
         height: u64,
         /// The parent's height.
         parent: u64,
+    },
+    /// A receipt is beyond what the receipt journal decodes; storing it would make the store
+    /// unreadable, so the block is refused instead.
+    #[error("receipt cannot be stored: {0}")]
+    ReceiptTooLarge(#[from] ReceiptOverflow),
+    /// The overlay would accept more than the receipt journal reads back.
+    #[error("the overlay allows {what} of {write}, more than the receipt journal reads ({read})")]
+    Limits {
+        /// Which bound.
+        what: &'static str,
+        /// What the overlay accepts.
+        write: usize,
+        /// What the journal decodes.
+        read: usize,
     },
     /// Stored data could not be decoded.
     #[error("corrupt stored data: {0}")]
@@ -312,6 +354,7 @@ pub struct ChainState<E: Context + Spawner> {
     /// descendant's finalization already committed is recognised), most recent only.
     finalized: BTreeMap<u64, BlockInfo>,
     limits: Limits,
+    receipt_limits: ReceiptLimits,
 }
 
 /// How many finalized blocks [ChainState] remembers for idempotent finalization.
@@ -320,6 +363,7 @@ const FINALIZED_MEMORY: usize = 256;
 impl<E: Context + Spawner> ChainState<E> {
     /// Opens (or creates) the chain state, recovering to the last committed block.
     pub async fn open(context: E, config: ChainConfig) -> Result<Self, ChainError> {
+        config.check()?;
         let prefix = &config.partition_prefix;
         let page_cache = CacheRef::from_pooler(
             &context,
@@ -384,6 +428,7 @@ impl<E: Context + Spawner> ChainState<E> {
             })),
             finalized: tip.map(|tip| (tip.height, tip)).into_iter().collect(),
             limits: config.limits,
+            receipt_limits: config.receipt_limits,
         })
     }
 
@@ -443,6 +488,11 @@ impl<E: Context + Spawner> ChainState<E> {
         &self.limits
     }
 
+    /// The bounds stored receipts are decoded with, which every receipt must fit.
+    pub const fn receipt_limits(&self) -> &ReceiptLimits {
+        &self.receipt_limits
+    }
+
     /// Starts executing a block on `parent` (`None` = the last committed block).
     pub fn execute_block(
         &self,
@@ -497,6 +547,7 @@ impl<E: Context + Spawner> ChainState<E> {
             digest,
             overlay: StateOverlay::new(view, self.limits),
             receipts: Vec::new(),
+            receipt_limits: self.receipt_limits,
             parent_batch,
             parent_receipts_end,
         })
@@ -512,6 +563,7 @@ impl<E: Context + Spawner> ChainState<E> {
             receipts,
             parent_batch,
             parent_receipts_end,
+            ..
         } = execution;
         let lineage = overlay.view().lineage.clone();
         let view = overlay.view().clone();
@@ -686,12 +738,14 @@ mod tests {
         let key = StateKey::new([1; 32], height.to_be_bytes().to_vec());
         block.overlay_mut().set(key, vec![height as u8]).unwrap();
         for i in 0..receipts {
-            block.push_receipt(Receipt::success(
-                [height as u8 * 16 + i; 32],
-                1,
-                vec![],
-                vec![],
-            ));
+            block
+                .push_receipt(Receipt::success(
+                    [height as u8 * 16 + i; 32],
+                    1,
+                    vec![],
+                    vec![],
+                ))
+                .unwrap();
         }
         block
     }
