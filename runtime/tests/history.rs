@@ -139,3 +139,34 @@ def main(i):
     .unwrap();
     assert_eq!(out, b"alive");
 }
+
+#[test]
+fn no_contract_text_reaches_the_nodes_stderr() {
+    // Warnings (compile-time SyntaxWarnings, DeprecationWarnings at run time)
+    // would be printed through `sys.stderr`: run such contracts in a child
+    // process and read what it wrote.
+    if std::env::var_os("PVM_STDERR_CHILD").is_some() {
+        for code in [
+            "def main(input):\n    return str(1.5[0] if input else 0)\n",
+            "def main(input):\n    return str(1 is 1) + '\\d'\n",
+            "def main(input):\n    x = 'MARKER' * 2\n    return x\n",
+        ] {
+            let _ = run(code, b"");
+        }
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "no_contract_text_reaches_the_nodes_stderr",
+            "--nocapture",
+        ])
+        .env("PVM_STDERR_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for needle in ["Warning", "<contract>", "MARKER"] {
+        assert!(!stderr.contains(needle), "stderr: {stderr}");
+    }
+}
