@@ -602,6 +602,9 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
 
 // ---- pvm demo ---------------------------------------------------------------
 
+/// Gas limit of each demo transfer.
+pub const DEMO_TRANSFER_GAS: u64 = 200_000;
+
 /// The demo's `nonce`-th transaction: `owner` sends one token of the token
 /// contract at `token` to an address derived from `nonce`.
 pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) -> Transaction {
@@ -609,7 +612,7 @@ pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) ->
     Transaction::sign(
         owner,
         nonce,
-        200_000,
+        DEMO_TRANSFER_GAS,
         Action::Call {
             contract: token,
             input: format!("transfer {} 1", hex::encode(&to[..8])).into_bytes(),
@@ -617,8 +620,42 @@ pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) ->
     )
 }
 
+/// Cuts `(gas_limit, tx)` pairs, in order, into blocks of at most `max_txs`
+/// transactions whose gas limits sum to at most `max_gas` (a transaction asking
+/// for more than `max_gas` alone gets a block of its own, which the executor
+/// then refuses with the limit named).
+fn cut_blocks<T>(
+    txs: impl IntoIterator<Item = (u64, T)>,
+    max_txs: usize,
+    max_gas: u64,
+) -> Vec<Vec<T>> {
+    let mut blocks = Vec::new();
+    let mut current = Vec::new();
+    let mut gas = 0u64;
+    for (limit, tx) in txs {
+        let over_gas = gas.saturating_add(limit) > max_gas;
+        if !current.is_empty() && (current.len() >= max_txs.max(1) || over_gas) {
+            blocks.push(std::mem::take(&mut current));
+            gas = 0;
+        }
+        gas = gas.saturating_add(limit);
+        current.push(tx);
+    }
+    if !current.is_empty() {
+        blocks.push(current);
+    }
+    blocks
+}
+
 fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let config = load_config(args.config.as_deref())?;
+    let chain = &config.chain;
+    if DEMO_TRANSFER_GAS > chain.tx_gas_limit {
+        return Err(usage(format!(
+            "a demo transfer asks for {DEMO_TRANSFER_GAS} gas, more than chain.tx_gas_limit ({})",
+            chain.tx_gas_limit
+        )));
+    }
     if let Some(addr) = args.metrics_addr {
         let bound = telemetry::serve(addr)
             .map_err(|e| usage(format!("cannot serve metrics on {addr}: {e}")))?;
@@ -630,21 +667,24 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let deploy = Transaction::sign(
         &owner,
         0,
-        DEFAULT_GAS_LIMIT,
+        DEFAULT_GAS_LIMIT.min(chain.tx_gas_limit),
         Action::Deploy {
             code: DEMO_TOKEN.to_vec(),
             init_input: Vec::new(),
         },
     );
     let token = deploy.deployed_address();
-    // Sign before timing: the figure is the node's, not the wallet's.
-    let max_block = config.chain.max_block_txs as u64;
-    let transfers: Vec<Vec<(u8, Bytes)>> = (1..=args.txs)
-        .map(|nonce| (PVM_TX_KIND, demo_transfer(&owner, token, nonce).encode()))
-        .collect::<Vec<_>>()
-        .chunks(max_block.max(1) as usize)
-        .map(<[_]>::to_vec)
-        .collect();
+    // Sign before timing: the figure is the node's, not the wallet's. Blocks are
+    // cut by the chain's transaction count and gas limits, as a proposer would.
+    let transfers: Vec<Vec<(u8, Bytes)>> = cut_blocks(
+        (1..=args.txs).map(|nonce| {
+            let tx = demo_transfer(&owner, token, nonce).encode();
+            (DEMO_TRANSFER_GAS, (PVM_TX_KIND, tx))
+        }),
+        chain.max_block_txs,
+        chain.block_gas_limit,
+    );
+    let blocks = transfers.len();
     let json_out = args.json;
     let summary = with_node(args.state.as_deref(), &config, async |node| {
         let first = local_block(
@@ -664,10 +704,15 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         let start = Instant::now();
         let (mut succeeded, mut failed, mut gas) = (0u64, 0u64, 0u64);
         let mut root = [0u8; 32];
+        let mut done = 0u64;
         for txs in transfers {
+            done += txs.len() as u64;
             let block = local_block(node.chain().last_committed(), txs);
             let (info, receipts) = node.apply(&block).await?;
             root = info.state_root;
+            if blocks > 1 {
+                eprintln!("block {}: {done}/{} transfers", info.height, args.txs);
+            }
             for r in &receipts {
                 gas += r.gas_used;
                 match r.status {
@@ -690,6 +735,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
             "{}",
             json!({
                 "txs": args.txs,
+                "blocks": blocks,
                 "succeeded": succeeded,
                 "failed": failed,
                 "gas_used": gas,

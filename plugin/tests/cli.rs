@@ -525,3 +525,40 @@ fn a_huge_error_message_does_not_halt_the_store() {
     assert_eq!(served["receipt"], *failed);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// More transfers than one block's gas limit allows are cut into several
+/// blocks (by gas, and by `max_block_txs`), each reported on stderr.
+#[test]
+fn demo_cuts_blocks_by_gas_and_by_count() {
+    let dir = temp_dir("demo-blocks");
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        // 5 transfers of 200,000 gas fit under 1,000,000.
+        (
+            "gas.toml",
+            "enabled = true\n[chain]\nblock_gas_limit = 1000000\ntx_gas_limit = 1000000\n",
+        ),
+        ("count.toml", "enabled = true\n[chain]\nmax_block_txs = 5\n"),
+    ];
+    for (name, text) in cases {
+        let config = dir.join(name);
+        std::fs::write(&config, text).unwrap();
+        let (code, stdout, stderr) = pvm(&[
+            "demo",
+            "--txs",
+            "12",
+            "--json",
+            "--config",
+            config.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{name}: {stderr}");
+        let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(r["succeeded"], 12, "{name}: {r}");
+        assert_eq!(r["failed"], 0, "{name}: {r}");
+        assert_eq!(r["blocks"], 3, "{name}: {r}");
+        for line in ["block 2: 5/12", "block 3: 10/12", "block 4: 12/12"] {
+            assert!(stderr.contains(line), "{name}: {line:?} not in {stderr}");
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
