@@ -173,7 +173,8 @@ struct DemoArgs {
     /// Serve Prometheus metrics at this address while running.
     #[arg(long)]
     metrics_addr: Option<SocketAddr>,
-    /// Keep serving metrics this many milliseconds after the demo finishes.
+    /// Keep serving metrics this many milliseconds after the demo finishes
+    /// (so a scrape after the run sees its final numbers).
     #[arg(long, default_value_t = 0)]
     linger_ms: u64,
     /// Print the result as one JSON object.
@@ -657,11 +658,10 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         )));
     }
     if let Some(addr) = args.metrics_addr {
-        let bound = telemetry::serve(addr)
-            .map_err(|e| usage(format!("cannot serve metrics on {addr}: {e}")))?;
+        let bound = telemetry::serve(addr).map_err(|e| usage(e.to_string()))?;
         eprintln!("serving metrics at http://{bound}/metrics");
     } else {
-        telemetry::install();
+        telemetry::install().map_err(|e| usage(e.to_string()))?;
     }
     let owner = ed25519::PrivateKey::from_seed(1);
     let deploy = Transaction::sign(

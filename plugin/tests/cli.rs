@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
+use pvm_plugin::telemetry::{MAX_CONNECTIONS, MAX_REQUEST_BYTES};
 use serde_json::Value;
 
 fn contracts() -> PathBuf {
@@ -427,9 +428,30 @@ fn grafana_dashboard_charts_metrics_the_node_exports() {
         std::fs::read_to_string(contracts().join("../../config/grafana-dashboard.json")).unwrap();
     let telemetry = include_str!("../src/telemetry.rs");
     let json: Value = serde_json::from_str(&dashboard).unwrap();
+    let variables: Vec<&str> = json["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    for name in ["job", "instance"] {
+        assert!(
+            variables.contains(&name),
+            "no ${name} variable: {variables:?}"
+        );
+    }
     for panel in json["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().unwrap() {
             let expr = target["expr"].as_str().unwrap();
+            // Validators are charted apart, never summed together.
+            assert!(
+                expr.contains(r#"{job=~"$job", instance=~"$instance"}"#),
+                "{expr} is not filtered by the job and instance variables"
+            );
+            assert!(
+                !expr.contains("sum(") && !expr.contains("sum by (le)"),
+                "{expr} sums instances together"
+            );
             let metric = expr
                 .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                 .find(|w| w.starts_with("pvm_"))
@@ -561,4 +583,127 @@ fn demo_cuts_blocks_by_gas_and_by_count() {
         }
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Sends `request` on a fresh connection and reads the whole response (the
+/// server closes every connection after answering).
+fn http_exchange(addr: &str, request: &[u8]) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut out = Vec::new();
+    stream
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("no answer to {:?}: {e}", String::from_utf8_lossy(request)));
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The metrics endpoint serves a scrape while other connections stall it (one
+/// idle, one sending a header that never ends), answers only `GET /metrics`,
+/// and publishes its series before anything happened.
+#[test]
+fn metrics_endpoint_is_not_stalled_by_slow_clients() {
+    use std::io::{BufRead, Read, Write};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
+        .args([
+            "demo",
+            "--txs",
+            "3",
+            "--metrics-addr",
+            "127.0.0.1:0",
+            "--linger-ms",
+            "120000",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    stderr.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    let addr = first
+        .trim()
+        .strip_prefix("serving metrics at http://")
+        .and_then(|a| a.strip_suffix("/metrics"))
+        .unwrap_or_else(|| panic!("no address in {first:?}"))
+        .to_owned();
+
+    let mut idle = std::net::TcpStream::connect(&addr).unwrap();
+    let mut endless = std::net::TcpStream::connect(&addr).unwrap();
+    endless
+        .set_write_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let flood = std::thread::spawn(move || {
+        let _ = endless.write_all(b"GET /metrics HTTP/1.1\r\nX-Endless: ");
+        let chunk = [b'a'; 1024];
+        // The server stops reading at its request-size limit and closes.
+        for _ in 0..100_000 {
+            if endless.write_all(&chunk).is_err() {
+                return true;
+            }
+        }
+        false
+    });
+
+    let scrape = http_exchange(&addr, b"GET /metrics HTTP/1.1\r\nHost: pvm\r\n\r\n");
+    assert!(scrape.starts_with("HTTP/1.1 200 OK\r\n"), "{scrape}");
+    assert!(
+        scrape.contains("\npvm_pool_interpreters_replaced_total 0\n"),
+        "{scrape}"
+    );
+    assert!(flood.join().unwrap(), "the endless header was read forever");
+
+    let status = |request: &[u8]| {
+        let response = http_exchange(&addr, request);
+        response.lines().next().unwrap_or("").to_owned()
+    };
+    assert_eq!(
+        status(b"GET /metrics?x=1 HTTP/1.0\r\n\r\n"),
+        "HTTP/1.1 200 OK"
+    );
+    assert_eq!(status(b"GET / HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found");
+    assert_eq!(
+        status(b"GET /metricsx HTTP/1.1\r\n\r\n"),
+        "HTTP/1.1 404 Not Found"
+    );
+    assert_eq!(
+        status(b"POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+        "HTTP/1.1 405 Method Not Allowed"
+    );
+    assert_eq!(status(b"hello\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+    let mut huge = b"GET /metrics HTTP/1.1\r\nX-Big: ".to_vec();
+    huge.resize(MAX_REQUEST_BYTES + 1, b'a');
+    assert_eq!(
+        status(&huge),
+        "HTTP/1.1 431 Request Header Fields Too Large"
+    );
+
+    // The idle connection is answered and closed once its time is up.
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut out = String::new();
+    idle.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 408 Request Timeout\r\n"), "{out}");
+
+    // Past the connection cap, a connection is refused at once.
+    let held: Vec<_> = (0..MAX_CONNECTIONS)
+        .map(|_| std::net::TcpStream::connect(&addr).unwrap())
+        .collect();
+    let mut refused = std::net::TcpStream::connect(&addr).unwrap();
+    refused
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut out = String::new();
+    refused.read_to_string(&mut out).unwrap();
+    assert!(
+        out.starts_with("HTTP/1.1 503 Service Unavailable\r\n"),
+        "{out}"
+    );
+    drop(held);
+    let _ = child.kill();
+    let _ = child.wait();
 }
