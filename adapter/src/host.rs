@@ -203,4 +203,39 @@ mod tests {
         let mut c = AltoHost::new(&mut o, [1; 32], ctx(1), RandomnessSeed([6; 32]), 10);
         assert_ne!(x, c.randomness(b"d").unwrap());
     }
+
+    /// `pvm run` (a [`MemoryHost`]) and the chain (an [`AltoHost`]) give a contract
+    /// the same bytes for the same seed, transaction and domain.
+    #[test]
+    fn memory_host_and_alto_host_derive_the_same_randomness() {
+        let seed = [5; 32];
+        let context = HostContext {
+            tx_hash: [7; 32],
+            ..HostContext::default()
+        };
+        let mut o = overlay();
+        let mut alto = AltoHost::new(&mut o, [1; 32], context.clone(), RandomnessSeed(seed), 10);
+        let mut memory = pvm_host::MemoryHost::new(context, 10).with_seed(&seed);
+        let long = [0xff; 300];
+        for domain in [&b""[..], b"lottery", &long] {
+            assert_eq!(
+                alto.randomness(domain).unwrap(),
+                memory.randomness(domain).unwrap(),
+                "domain {domain:?}"
+            );
+        }
+        // The chain's bytes are pinned: changing them changes receipts.
+        assert_eq!(
+            alto.randomness(b"lottery").unwrap(),
+            hex_bytes("7ee2c34119c1853d4bdbb00738835fc8c0090a705dba72046fe58ab7fc873a21")
+        );
+    }
+
+    fn hex_bytes(text: &str) -> [u8; 32] {
+        let mut out = [0; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).unwrap();
+        }
+        out
+    }
 }

@@ -16,14 +16,17 @@
 //! This crate holds no chain, VM or storage types: a chain implements
 //! [`HostApi`] over its own state, and the VM only ever sees `&mut dyn HostApi`.
 //! [`MemoryHost`] is an in-memory implementation for local runs and tests.
+//! [`derive_randomness`] is the one way every host derives contract randomness.
 
 mod api;
 mod error;
 mod memory;
+mod randomness;
 
 pub use api::{Bytes, HostApi, HostContext};
 pub use error::{HostError, HostErrorKind};
-pub use memory::{Event, MemoryHost};
+pub use memory::{Event, MemoryHost, DEFAULT_RANDOMNESS_SEED};
+pub use randomness::derive_randomness;
 
 /// Most bytes of debug log (`print`) one call keeps. The runtime stops logging
 /// there, and stored receipts are decoded with the same bound, so a log the

@@ -1,8 +1,9 @@
 //! [`MemoryHost`]: a complete [`HostApi`] in memory, for local runs and tests.
 //!
 //! State is a sorted map, events a list, gas a limit and a counter. Randomness is
-//! `sha256("pvm/randomness/v1" || len(seed) || seed || tx_hash || len(domain) || domain)`,
-//! so it is deterministic per (seed, transaction, domain) and differs across domains.
+//! [`derive_randomness`] of the host's 32-byte seed, the transaction and the
+//! domain: the chain's derivation, so a contract run here with the seed a block
+//! carries gets the bytes it gets on the chain.
 //!
 //! ```
 //! use pvm_host::{HostApi, HostContext, MemoryHost};
@@ -17,12 +18,14 @@
 
 use std::collections::BTreeMap;
 
-use sha2::{Digest, Sha256};
+use crate::{derive_randomness, Bytes, HostApi, HostContext, HostError};
 
-use crate::{Bytes, HostApi, HostContext, HostError};
-
-/// The seed [`MemoryHost`] derives randomness from unless told otherwise.
-pub const DEFAULT_RANDOMNESS_SEED: &[u8] = b"pvm/memory-host/default-seed";
+/// The seed [`MemoryHost`] derives randomness from unless told otherwise
+/// (`sha256("pvm/memory-host/default-seed")`).
+pub const DEFAULT_RANDOMNESS_SEED: [u8; 32] = [
+    0x01, 0xad, 0xc5, 0x49, 0x9a, 0xc2, 0x85, 0x2a, 0xbf, 0x89, 0xea, 0x12, 0x85, 0x96, 0xae, 0xfd,
+    0x3c, 0xf7, 0x23, 0xac, 0x33, 0x37, 0xc2, 0xbc, 0x76, 0x68, 0x8f, 0x18, 0x5e, 0xa9, 0xa9, 0x99,
+];
 
 /// An event as emitted by a contract.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,7 +44,7 @@ pub struct MemoryHost {
     context: HostContext,
     gas_limit: u64,
     gas_used: u64,
-    seed: Bytes,
+    seed: [u8; 32],
 }
 
 impl MemoryHost {
@@ -53,13 +56,13 @@ impl MemoryHost {
             context,
             gas_limit,
             gas_used: 0,
-            seed: DEFAULT_RANDOMNESS_SEED.to_vec(),
+            seed: DEFAULT_RANDOMNESS_SEED,
         }
     }
 
-    /// Replaces the randomness seed.
-    pub fn with_seed(mut self, seed: &[u8]) -> Self {
-        self.seed = seed.to_vec();
+    /// Replaces the randomness seed (what a block carries on the chain).
+    pub fn with_seed(mut self, seed: &[u8; 32]) -> Self {
+        self.seed = *seed;
         self
     }
 
@@ -141,20 +144,14 @@ impl HostApi for MemoryHost {
     }
 
     fn randomness(&mut self, domain: &[u8]) -> Result<[u8; 32], HostError> {
-        let mut h = Sha256::new();
-        h.update(b"pvm/randomness/v1");
-        h.update((self.seed.len() as u64).to_be_bytes());
-        h.update(&self.seed);
-        h.update(self.context.tx_hash);
-        h.update((domain.len() as u64).to_be_bytes());
-        h.update(domain);
-        Ok(h.finalize().into())
+        Ok(derive_randomness(&self.seed, &self.context.tx_hash, domain))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::Digest as _;
 
     fn ctx(tx: u8) -> HostContext {
         HostContext {
@@ -188,6 +185,12 @@ mod tests {
     }
 
     #[test]
+    fn default_seed_is_the_documented_digest() {
+        let digest: [u8; 32] = sha2::Sha256::digest(b"pvm/memory-host/default-seed").into();
+        assert_eq!(DEFAULT_RANDOMNESS_SEED, digest);
+    }
+
+    #[test]
     fn randomness_is_per_tx_and_domain() {
         let mut a = MemoryHost::new(ctx(1), 0);
         let mut a2 = MemoryHost::new(ctx(1), 0);
@@ -196,7 +199,7 @@ mod tests {
         assert_eq!(x, a2.randomness(b"lottery").unwrap());
         assert_ne!(x, a.randomness(b"raffle").unwrap());
         assert_ne!(x, b.randomness(b"lottery").unwrap());
-        let mut c = MemoryHost::new(ctx(1), 0).with_seed(b"other");
+        let mut c = MemoryHost::new(ctx(1), 0).with_seed(&[9; 32]);
         assert_ne!(x, c.randomness(b"lottery").unwrap());
     }
 }
