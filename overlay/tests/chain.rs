@@ -412,3 +412,59 @@ fn storage_error_closes_the_handle_until_reopened() {
         assert_eq!(chain.get(&key(ALICE, "a")), Some(b"1".to_vec()));
     });
 }
+
+/// The tip's timestamp and the genesis record survive a restart; a later open with other
+/// genesis bytes keeps the recorded ones, and every block inherits or names its timestamp.
+#[test]
+fn tip_timestamp_and_genesis_survive_restart() {
+    let (tip, checkpoint) =
+        deterministic::Runner::seeded(21).start_and_recover(|context| async move {
+            let config = ChainConfig {
+                genesis: b"params-a".to_vec(),
+                ..ChainConfig::new("genesis")
+            };
+            let mut chain = ChainState::open(context.child("first"), config)
+                .await
+                .unwrap();
+            assert_eq!(chain.genesis(), b"params-a");
+            let block = chain.execute_block_at(None, 1, [1; 32], 7_000).unwrap();
+            assert_eq!(block.timestamp_ms(), 7_000);
+            let one = chain.merkleize(block).await.unwrap();
+            chain.finalize(&one).await.unwrap();
+            // Without a timestamp of its own, a block takes its parent's.
+            let block = chain.execute_block(None, 2, [2; 32]).unwrap();
+            assert_eq!(block.timestamp_ms(), 7_000);
+            let block = chain.execute_block_at(None, 2, [2; 32], 9_000).unwrap();
+            let two = chain.merkleize(block).await.unwrap();
+            assert_eq!(two.info().timestamp_ms, 9_000);
+            chain.finalize(&two).await.unwrap()
+            // No close: a crash after finalization.
+        });
+    assert_eq!(tip.timestamp_ms, 9_000);
+    deterministic::Runner::from(checkpoint).start(|context| async move {
+        let config = ChainConfig {
+            genesis: b"params-b".to_vec(),
+            ..ChainConfig::new("genesis")
+        };
+        let chain = ChainState::open(context.child("second"), config)
+            .await
+            .unwrap();
+        assert_eq!(chain.last_committed(), Some(tip));
+        assert_eq!(
+            chain.genesis(),
+            b"params-a",
+            "the first open's record stays"
+        );
+        let too_big = ChainConfig {
+            genesis: vec![0; ChainConfig::MAX_GENESIS_LEN + 1],
+            ..ChainConfig::new("other")
+        };
+        assert!(matches!(
+            ChainState::open(context.child("third"), too_big).await,
+            Err(ChainError::Limits {
+                what: "genesis record",
+                ..
+            })
+        ));
+    });
+}

@@ -91,6 +91,7 @@ impl CommittedView for BlockView {
 pub struct BlockExecution {
     pub(crate) height: u64,
     pub(crate) digest: [u8; 32],
+    pub(crate) timestamp_ms: u64,
     pub(crate) overlay: StateOverlay<BlockView>,
     pub(crate) receipts: Vec<Receipt>,
     pub(crate) receipt_limits: ReceiptLimits,
@@ -107,6 +108,11 @@ impl BlockExecution {
     /// The block's digest.
     pub const fn digest(&self) -> [u8; 32] {
         self.digest
+    }
+
+    /// The block's timestamp, milliseconds since the Unix epoch.
+    pub const fn timestamp_ms(&self) -> u64 {
+        self.timestamp_ms
     }
 
     /// The overlay transactions run on.

@@ -34,9 +34,22 @@
 //!  QMDB key   = SHA-256(namespace || key)                    (32 bytes)
 //!  QMDB value = namespace (32) | varint key len | key | value
 //!  commit metadata (one per block, in the same commit as its writes):
-//!               height u64 | digest [32] | receipts_end u64 | receipts_digest [32]
+//!               height u64 | digest [32] | timestamp_ms u64 | receipts_end u64
+//!               | receipts_digest [32] | genesis_digest [32]
 //!  receipt journal item = height u64 | Receipt
+//!  genesis record (its own metadata partition, written once) = the chain parameters' bytes
 //! ```
+//!
+//! # Genesis
+//!
+//! A chain's parameters (everything that changes a receipt or a root: gas schedule, metering,
+//! limits) are fixed when it starts. [ChainState] treats them as opaque bytes
+//! ([ChainConfig::genesis], canonically encoded by the embedder): the first open of a store
+//! records them, every later open hands back the recorded bytes ([ChainState::genesis]) for
+//! the embedder to compare with its own, and every block's commit metadata carries their
+//! SHA-256 ([ChainState::genesis_digest]), so the state root commits to the parameters the
+//! block was executed under. An open whose tip was committed under a different digest than
+//! the recorded genesis is refused ([ChainError::GenesisDigest]).
 //!
 //! Every bound a reader enforces on this data is enforced before it is written, from the
 //! same value: the QMDB's value codec is bounded by [ChainConfig::limits] (which the overlay
@@ -111,6 +124,7 @@ use commonware_parallel::Sequential;
 use commonware_runtime::{buffer::paged::CacheRef, Spawner};
 use commonware_storage::{
     journal::Error as JournalError,
+    metadata::{self, Metadata},
     mmr,
     qmdb::{
         self,
@@ -124,7 +138,7 @@ use commonware_storage::{
     translator::EightCap,
     Context,
 };
-use commonware_utils::{NZUsize, NZU16, NZU64};
+use commonware_utils::{sequence::U64, NZUsize, NZU16, NZU64};
 use receipts::ReceiptStore;
 use std::{
     collections::BTreeMap,
@@ -164,6 +178,9 @@ pub struct ChainConfig {
     pub receipt_limits: ReceiptLimits,
     /// Pages held by the shared page cache.
     pub page_cache_pages: usize,
+    /// The chain's parameters, canonically encoded; recorded by the first open of a store
+    /// (see [ChainState::genesis]). At most [ChainConfig::MAX_GENESIS_LEN] bytes.
+    pub genesis: Vec<u8>,
 }
 
 impl ChainConfig {
@@ -174,12 +191,23 @@ impl ChainConfig {
             limits: Limits::default(),
             receipt_limits: ReceiptLimits::default(),
             page_cache_pages: 4096,
+            genesis: Vec::new(),
         }
     }
+
+    /// Largest genesis record, in bytes (the bound it is both written and read with).
+    pub const MAX_GENESIS_LEN: usize = 64 * 1024;
 
     /// Refuses limits under which the overlay would accept an event the receipt journal
     /// could not decode.
     pub fn check(&self) -> Result<(), ChainError> {
+        if self.genesis.len() > Self::MAX_GENESIS_LEN {
+            return Err(ChainError::Limits {
+                what: "genesis record",
+                write: self.genesis.len(),
+                read: Self::MAX_GENESIS_LEN,
+            });
+        }
         let (write, read) = (&self.limits, &self.receipt_limits);
         for (what, write, read) in [
             ("events per transaction", write.max_events, read.max_events),
@@ -205,6 +233,8 @@ pub struct BlockInfo {
     pub height: u64,
     /// The block's digest.
     pub digest: [u8; 32],
+    /// The block's timestamp, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
     /// The QMDB root after the block.
     pub state_root: [u8; 32],
 }
@@ -249,6 +279,22 @@ pub enum ChainError {
         /// What the journal decodes.
         read: usize,
     },
+    /// The committed tip was executed under other chain parameters than the store's genesis.
+    #[error(
+        "block {height} was committed under chain parameters {} but the store's genesis is {}",
+        hex(.block), hex(.genesis)
+    )]
+    GenesisDigest {
+        /// The tip's height.
+        height: u64,
+        /// The parameter digest in the tip's commit metadata.
+        block: [u8; 32],
+        /// The digest of the recorded genesis.
+        genesis: [u8; 32],
+    },
+    /// The genesis record failed.
+    #[error("genesis record: {0}")]
+    Genesis(#[from] commonware_storage::metadata::Error),
     /// Stored data could not be decoded.
     #[error("corrupt stored data: {0}")]
     Corrupt(&'static str),
@@ -270,19 +316,23 @@ pub(crate) struct Committed {
 struct BlockMeta {
     height: u64,
     digest: [u8; 32],
+    timestamp_ms: u64,
     receipts_end: u64,
     receipts_digest: [u8; 32],
+    genesis_digest: [u8; 32],
 }
 
 impl BlockMeta {
-    const LEN: usize = 8 + 32 + 8 + 32;
+    const LEN: usize = 8 + 32 + 8 + 8 + 32 + 32;
 
     fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(Self::LEN);
         out.extend_from_slice(&self.height.to_be_bytes());
         out.extend_from_slice(&self.digest);
+        out.extend_from_slice(&self.timestamp_ms.to_be_bytes());
         out.extend_from_slice(&self.receipts_end.to_be_bytes());
         out.extend_from_slice(&self.receipts_digest);
+        out.extend_from_slice(&self.genesis_digest);
         out
     }
 
@@ -293,14 +343,19 @@ impl BlockMeta {
         let mut buf = bytes;
         let height = u64::read(&mut buf).map_err(|_| ChainError::Corrupt("block height"))?;
         let digest = <[u8; 32]>::read(&mut buf).map_err(|_| ChainError::Corrupt("digest"))?;
+        let timestamp_ms = u64::read(&mut buf).map_err(|_| ChainError::Corrupt("timestamp"))?;
         let receipts_end = u64::read(&mut buf).map_err(|_| ChainError::Corrupt("receipts"))?;
         let receipts_digest =
             <[u8; 32]>::read(&mut buf).map_err(|_| ChainError::Corrupt("receipts digest"))?;
+        let genesis_digest =
+            <[u8; 32]>::read(&mut buf).map_err(|_| ChainError::Corrupt("genesis digest"))?;
         Ok(Self {
             height,
             digest,
+            timestamp_ms,
             receipts_end,
             receipts_digest,
+            genesis_digest,
         })
     }
 }
@@ -337,6 +392,16 @@ fn decode_entry(bytes: &[u8]) -> Result<(StateKey, Vec<u8>), ChainError> {
     Ok((StateKey::new(namespace, key), value))
 }
 
+fn hex(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The key of the genesis record in its metadata partition.
+const GENESIS_KEY: U64 = U64::new(0);
+
+/// The store holding the genesis record.
+type GenesisStore<E> = Metadata<E, U64, Vec<u8>>;
+
 fn receipts_digest(receipts: &[Receipt]) -> [u8; 32] {
     let mut hasher = Sha256::default();
     for receipt in receipts {
@@ -355,16 +420,38 @@ pub struct ChainState<E: Context + Spawner> {
     finalized: BTreeMap<u64, BlockInfo>,
     limits: Limits,
     receipt_limits: ReceiptLimits,
+    genesis: Vec<u8>,
+    genesis_digest: [u8; 32],
+    genesis_store: Option<GenesisStore<E>>,
 }
 
 /// How many finalized blocks [ChainState] remembers for idempotent finalization.
 const FINALIZED_MEMORY: usize = 256;
 
 impl<E: Context + Spawner> ChainState<E> {
-    /// Opens (or creates) the chain state, recovering to the last committed block.
+    /// Opens (or creates) the chain state, recovering to the last committed block. The first
+    /// open of a store records [ChainConfig::genesis]; later opens keep the recorded one.
     pub async fn open(context: E, config: ChainConfig) -> Result<Self, ChainError> {
         config.check()?;
         let prefix = &config.partition_prefix;
+        let mut genesis_store = GenesisStore::init(
+            context.child("genesis"),
+            metadata::Config {
+                partition: format!("{prefix}-genesis"),
+                codec_config: ((0..=ChainConfig::MAX_GENESIS_LEN).into(), ()),
+            },
+        )
+        .await?;
+        let genesis = match genesis_store.get(&GENESIS_KEY) {
+            Some(recorded) => recorded.clone(),
+            None => {
+                genesis_store = genesis_store
+                    .put_sync(GENESIS_KEY, config.genesis.clone())
+                    .await?;
+                config.genesis.clone()
+            }
+        };
+        let genesis_digest = Sha256::hash(&[&genesis[..]]).0;
         let page_cache = CacheRef::from_pooler(
             &context,
             NZU16!(4096),
@@ -404,9 +491,19 @@ impl<E: Context + Spawner> ChainState<E> {
             None => None,
         };
         let values = Self::replay_state(&db).await?;
+        if let Some(meta) = meta {
+            if meta.genesis_digest != genesis_digest {
+                return Err(ChainError::GenesisDigest {
+                    height: meta.height,
+                    block: meta.genesis_digest,
+                    genesis: genesis_digest,
+                });
+            }
+        }
         let tip = meta.map(|meta| BlockInfo {
             height: meta.height,
             digest: meta.digest,
+            timestamp_ms: meta.timestamp_ms,
             state_root: db.root().0,
         });
         let receipts_end = meta.map_or(0, |meta| meta.receipts_end);
@@ -429,7 +526,20 @@ impl<E: Context + Spawner> ChainState<E> {
             finalized: tip.map(|tip| (tip.height, tip)).into_iter().collect(),
             limits: config.limits,
             receipt_limits: config.receipt_limits,
+            genesis,
+            genesis_digest,
+            genesis_store: Some(genesis_store),
         })
+    }
+
+    /// The chain parameters recorded by the store's first open (its genesis).
+    pub fn genesis(&self) -> &[u8] {
+        &self.genesis
+    }
+
+    /// SHA-256 of [Self::genesis], carried in every block's commit metadata.
+    pub const fn genesis_digest(&self) -> [u8; 32] {
+        self.genesis_digest
     }
 
     /// Rebuilds the committed key/value map by replaying the active suffix of the log.
@@ -493,12 +603,31 @@ impl<E: Context + Spawner> ChainState<E> {
         &self.receipt_limits
     }
 
-    /// Starts executing a block on `parent` (`None` = the last committed block).
+    /// Starts executing a block on `parent` (`None` = the last committed block), with its
+    /// parent's timestamp; see [Self::execute_block_at].
     pub fn execute_block(
         &self,
         parent: Option<&PendingBlock>,
         height: u64,
         digest: [u8; 32],
+    ) -> Result<BlockExecution, ChainError> {
+        let timestamp_ms = match parent {
+            Some(parent) => parent.node.info.timestamp_ms,
+            None => self.last_committed().map_or(0, |tip| tip.timestamp_ms),
+        };
+        self.execute_block_at(parent, height, digest, timestamp_ms)
+    }
+
+    /// Starts executing the block `digest` at `height` with timestamp `timestamp_ms` on
+    /// `parent` (`None` = the last committed block). Refuses a height that does not exceed
+    /// the parent's; the embedder checks the rest of the link (parent digest, exact height,
+    /// timestamp rule), since what a chain's first parent is belongs to the chain, not here.
+    pub fn execute_block_at(
+        &self,
+        parent: Option<&PendingBlock>,
+        height: u64,
+        digest: [u8; 32],
+        timestamp_ms: u64,
     ) -> Result<BlockExecution, ChainError> {
         let db = self.db()?;
         let committed = self.committed();
@@ -545,6 +674,7 @@ impl<E: Context + Spawner> ChainState<E> {
         Ok(BlockExecution {
             height,
             digest,
+            timestamp_ms,
             overlay: StateOverlay::new(view, self.limits),
             receipts: Vec::new(),
             receipt_limits: self.receipt_limits,
@@ -559,6 +689,7 @@ impl<E: Context + Spawner> ChainState<E> {
         let BlockExecution {
             height,
             digest,
+            timestamp_ms,
             overlay,
             receipts,
             parent_batch,
@@ -588,13 +719,16 @@ impl<E: Context + Spawner> ChainState<E> {
         let meta = BlockMeta {
             height,
             digest,
+            timestamp_ms,
             receipts_end,
             receipts_digest: receipts_digest(&receipts),
+            genesis_digest: self.genesis_digest,
         };
         let batch = batch.merkleize(db, Some(meta.encode())).await?;
         let info = BlockInfo {
             height,
             digest,
+            timestamp_ms,
             state_root: batch.root().0,
         };
         Ok(PendingBlock {
@@ -699,6 +833,9 @@ impl<E: Context + Spawner> ChainState<E> {
             db.sync().await?;
         }
         self.receipts.close().await?;
+        if let Some(genesis) = self.genesis_store.take() {
+            genesis.sync().await?;
+        }
         Ok(())
     }
 
@@ -708,6 +845,9 @@ impl<E: Context + Spawner> ChainState<E> {
             db.destroy().await?;
         }
         self.receipts.destroy().await?;
+        if let Some(genesis) = self.genesis_store.take() {
+            genesis.destroy().await?;
+        }
         Ok(())
     }
 
@@ -821,8 +961,10 @@ mod tests {
         let meta = BlockMeta {
             height: 9,
             digest: [4; 32],
+            timestamp_ms: 12_000,
             receipts_end: 77,
             receipts_digest: [5; 32],
+            genesis_digest: [6; 32],
         };
         assert_eq!(BlockMeta::decode(&meta.encode()).unwrap(), meta);
         assert!(BlockMeta::decode(&meta.encode()[1..]).is_err());
