@@ -66,6 +66,33 @@ pub enum BlockError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The block's parent digest is not the digest of the block it is executed on.
+    #[error(
+        "parent digest {} is not {}, the digest of the block it is executed on",
+        hex::encode(.got), hex::encode(.expected)
+    )]
+    WrongParent {
+        /// Digest of the block it is executed on.
+        expected: [u8; 32],
+        /// The parent digest the block names.
+        got: [u8; 32],
+    },
+    /// The block's height is not its parent's + 1.
+    #[error("height {got} does not follow its parent: expected {expected}")]
+    WrongHeight {
+        /// The parent's height + 1.
+        expected: u64,
+        /// The block's height.
+        got: u64,
+    },
+    /// The block's timestamp is before its parent's.
+    #[error("timestamp {got_ms} ms is before its parent's ({parent_ms} ms)")]
+    TimestampBeforeParent {
+        /// The parent's timestamp.
+        parent_ms: u64,
+        /// The block's timestamp.
+        got_ms: u64,
+    },
     /// The transactions may use more gas than a block allows.
     #[error("transactions ask for {total} gas in all, more than the block gas limit of {limit}")]
     GasLimit {

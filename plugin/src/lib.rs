@@ -7,6 +7,7 @@
 //! - [`executor`]: checks and executes a block's transactions.
 //! - [`node`]: [`node::PvmNode`], chain state + interpreter pool + executor.
 //! - [`config`]: the node operator's `pvm.toml`.
+//! - [`params`]: [`params::ChainParams`], the consensus parameters fixed at genesis.
 //! - [`telemetry`]: Prometheus metrics.
 //! - [`receipt`]: the receipt `pvm run` prints.
 //! - [`cli`]: the `pvm` binary's commands.
@@ -15,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod executor;
 pub mod node;
+pub mod params;
 pub mod payload;
 pub mod pvm_tx;
 pub mod receipt;

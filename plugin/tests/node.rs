@@ -1,13 +1,24 @@
 //! Blocks of signed PVM transactions through the whole node path (registry,
 //! executor, pool, adapter, overlay, QMDB) in Commonware's deterministic runtime.
 
-use commonware_cryptography::{ed25519, Signer as _};
-use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
+use std::{
+    sync::atomic::{AtomicBool, Ordering},
+    time::Duration,
+};
+
+use alto_types::{Block, Context as BlockContext, EPOCH};
+use commonware_consensus::types::{Height, Round, View};
+use commonware_cryptography::{ed25519, sha256, Digestible as _, Signer as _};
+use commonware_runtime::{deterministic, tokio as cw_tokio, Runner as _, Supervisor as _};
+use pvm_alto::RandomnessSeed;
+use pvm_gas::{GasSchedule, MeteringMode};
 use pvm_overlay::{Receipt, TxStatus};
 use pvm_plugin::{
     config::PvmConfig,
     executor::BlockError,
     node::{local_block, NodeError, PvmNode},
+    params::ParamsError,
+    payload::BlockPayload,
     pvm_tx::PVM_TX_KIND,
     tx::{Action, Transaction},
 };
@@ -341,4 +352,319 @@ fn block_errors_name_the_transaction() {
         reason: "bad signature".into(),
     };
     assert_eq!(e.to_string(), "transaction 3: bad signature");
+}
+
+/// A block naming `parent` as its parent, at `height` and `timestamp_ms`.
+fn block_at(parent: [u8; 32], height: u64, timestamp_ms: u64, txs: Txs) -> Block {
+    let parent = sha256::Digest(parent);
+    let payload = BlockPayload {
+        seed: RandomnessSeed([height as u8; 32]),
+        txs,
+    };
+    let context = BlockContext {
+        round: Round::new(EPOCH, View::new(height)),
+        leader: key(0).public_key(),
+        parent: (View::new(height.saturating_sub(1)), parent),
+    };
+    Block::new(
+        context,
+        parent,
+        Height::new(height),
+        timestamp_ms,
+        payload.encode().into(),
+    )
+}
+
+/// The block error of a refused block.
+fn refusal(result: Result<impl Sized, NodeError>) -> BlockError {
+    match result {
+        Err(NodeError::InvalidBlock { error, .. }) => error,
+        Err(other) => panic!("expected an invalid block, got {other}"),
+        Ok(_) => panic!("expected an invalid block, it executed"),
+    }
+}
+
+/// Executes the three kinds of broken link on the committed tip and checks each refusal.
+async fn refuses_broken_links(node: &PvmNode<deterministic::Context>) {
+    let tip = node.chain().last_committed().unwrap();
+    let next = tip.height + 1;
+    assert_eq!(
+        refusal(
+            node.execute(None, &block_at([7; 32], next, tip.timestamp_ms, vec![]))
+                .await
+        ),
+        BlockError::WrongParent {
+            expected: tip.digest,
+            got: [7; 32]
+        }
+    );
+    for height in [tip.height, next + 1] {
+        assert_eq!(
+            refusal(
+                node.execute(
+                    None,
+                    &block_at(tip.digest, height, tip.timestamp_ms, vec![])
+                )
+                .await
+            ),
+            BlockError::WrongHeight {
+                expected: next,
+                got: height
+            }
+        );
+    }
+    let err = refusal(
+        node.execute(
+            None,
+            &block_at(tip.digest, next, tip.timestamp_ms - 1, vec![]),
+        )
+        .await,
+    );
+    assert_eq!(
+        err,
+        BlockError::TimestampBeforeParent {
+            parent_ms: tip.timestamp_ms,
+            got_ms: tip.timestamp_ms - 1
+        }
+    );
+    assert!(err.to_string().contains("before its parent"), "{err}");
+    // Monotonic, not strict: the parent's own timestamp is accepted.
+    node.execute(None, &block_at(tip.digest, next, tip.timestamp_ms, vec![]))
+        .await
+        .unwrap();
+}
+
+#[test]
+fn blocks_must_extend_the_block_they_are_executed_on() {
+    let alice = key(1);
+    let d = deploy(&alice, 0, COUNTER, b"");
+    let counter = d.deployed_address();
+    let after_restart = call(&alice, 3, counter, "1");
+    let (tip, checkpoint) =
+        deterministic::Runner::seeded(11).start_and_recover(|context| async move {
+            let mut node = PvmNode::open(context.child("node"), &config(), "link")
+                .await
+                .unwrap();
+            // The first block extends Alto's genesis block.
+            let genesis = Block::genesis();
+            assert_eq!(
+                refusal(node.execute(None, &block_at([9; 32], 1, 1, vec![])).await),
+                BlockError::WrongParent {
+                    expected: genesis.digest().0,
+                    got: [9; 32]
+                }
+            );
+            let (first, _) = node.apply(&local_block(None, txs(&[&d]))).await.unwrap();
+            assert_eq!(first.timestamp_ms, 1_000);
+            refuses_broken_links(&node).await;
+
+            // On a pending parent, the link is to that block, not to the tip.
+            let pending = node
+                .execute(
+                    None,
+                    &local_block(Some(first), txs(&[&call(&alice, 1, counter, "2")])),
+                )
+                .await
+                .unwrap();
+            let info = pending.pending.info();
+            let on_tip = block_at(first.digest, info.height + 1, info.timestamp_ms, vec![]);
+            assert_eq!(
+                refusal(node.execute(Some(&pending.pending), &on_tip).await),
+                BlockError::WrongParent {
+                    expected: info.digest,
+                    got: first.digest
+                }
+            );
+            let early = block_at(info.digest, info.height + 1, info.timestamp_ms - 1, vec![]);
+            assert!(matches!(
+                refusal(node.execute(Some(&pending.pending), &early).await),
+                BlockError::TimestampBeforeParent { .. }
+            ));
+            let child = local_block(Some(info), txs(&[&call(&alice, 2, counter, "3")]));
+            let child = node.execute(Some(&pending.pending), &child).await.unwrap();
+            assert_eq!(output(&child.receipts[0]), "5");
+            node.finalize(&child).await.unwrap()
+            // No close: the checks must hold after a crash too.
+        });
+    assert_eq!(tip.height, 3);
+    deterministic::Runner::from(checkpoint).start(|context| async move {
+        let mut node = PvmNode::open(context.child("node"), &config(), "link")
+            .await
+            .unwrap();
+        assert_eq!(node.chain().last_committed(), Some(tip));
+        assert_eq!(tip.timestamp_ms, 3_000);
+        refuses_broken_links(&node).await;
+        let next = local_block(Some(tip), txs(&[&after_restart]));
+        let (_, receipts) = node.apply(&next).await.unwrap();
+        assert_eq!(output(&receipts[0]), "6");
+    });
+}
+
+/// The parameter a refused open names.
+fn differing_parameter(result: Result<impl Sized, NodeError>) -> (String, usize) {
+    match result {
+        Err(NodeError::ChainParams(ParamsError::Differs {
+            parameter, others, ..
+        })) => (parameter, others),
+        Err(other) => panic!("expected differing chain parameters, got {other}"),
+        Ok(_) => panic!("expected differing chain parameters, the node opened"),
+    }
+}
+
+#[test]
+fn chain_parameters_are_fixed_at_genesis() {
+    let alice = key(1);
+    let d = deploy(&alice, 0, COUNTER, b"");
+    let counter = d.deployed_address();
+    let dir = std::env::temp_dir().join(format!("pvm-params-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let schedule = dir.join("gas.toml");
+    let priced = GasSchedule {
+        per_kib: GasSchedule::default().per_kib + 1,
+        ..GasSchedule::default()
+    };
+    std::fs::write(&schedule, priced.to_toml()).unwrap();
+
+    let changed = |edit: &dyn Fn(&mut PvmConfig)| {
+        let mut c = config();
+        edit(&mut c);
+        c
+    };
+    let cases: Vec<(PvmConfig, &str, usize)> = vec![
+        (
+            changed(&|c| c.chain.block_gas_limit += 1),
+            "chain.block_gas_limit",
+            0,
+        ),
+        (
+            changed(&|c| c.chain.tx_gas_limit -= 1),
+            "chain.tx_gas_limit",
+            0,
+        ),
+        (
+            changed(&|c| c.chain.metering = MeteringMode::Coarse),
+            "chain.metering",
+            0,
+        ),
+        (
+            changed(&|c| c.chain.memory_limit_bytes /= 2),
+            "chain.memory_limit_bytes",
+            0,
+        ),
+        // The payload bound is derived from the input cap, so it differs too.
+        (
+            changed(&|c| c.chain.max_input_bytes -= 1),
+            "chain.max_input_bytes",
+            1,
+        ),
+        (
+            changed(&|c| c.chain.max_block_txs -= 1),
+            "chain.max_block_txs",
+            0,
+        ),
+        (
+            changed(&|c| c.chain.gas_schedule = schedule.clone()),
+            "gas.per_kib",
+            0,
+        ),
+    ];
+    let (root, checkpoint) =
+        deterministic::Runner::seeded(12).start_and_recover(|context| async move {
+            // Opening is enough to fix the genesis: no block has been committed yet.
+            let node = PvmNode::open(context.child("fresh"), &config(), "fresh")
+                .await
+                .unwrap();
+            node.close().await.unwrap();
+            let (name, _) = differing_parameter(
+                PvmNode::open(
+                    context.child("fresh"),
+                    &changed(&|c| c.chain.tx_gas_limit = 1_000),
+                    "fresh",
+                )
+                .await,
+            );
+            assert_eq!(name, "chain.tx_gas_limit");
+
+            let mut node = PvmNode::open(context.child("node"), &config(), "params")
+                .await
+                .unwrap();
+            let (info, _) = node.apply(&local_block(None, txs(&[&d]))).await.unwrap();
+            info.state_root
+        });
+    deterministic::Runner::from(checkpoint).start(|context| async move {
+        for (config, name, others) in &cases {
+            let (parameter, n) =
+                differing_parameter(PvmNode::open(context.child("node"), config, "params").await);
+            assert_eq!((parameter.as_str(), n), (*name, *others));
+        }
+        let err = PvmNode::open(context.child("node"), &cases[0].0, "params")
+            .await
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("chain.block_gas_limit") && err.contains("genesis"),
+            "{err}"
+        );
+        // Local settings may differ between nodes and restarts.
+        let mut local = config();
+        local.pool.size = 1;
+        local.pool.checkout_timeout_ms = 1;
+        let mut node = PvmNode::open(context.child("node"), &local, "params")
+            .await
+            .unwrap();
+        assert_eq!(node.chain().state_root().unwrap(), root);
+        let tip = node.chain().last_committed();
+        let (_, receipts) = node
+            .apply(&local_block(tip, txs(&[&call(&alice, 1, counter, "4")])))
+            .await
+            .unwrap();
+        assert_eq!(output(&receipts[0]), "4");
+    });
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// While a block waits for an interpreter, the task that called `execute` gives its
+/// thread back: another future on the same task (on a one-thread tokio runtime)
+/// runs and frees the interpreter the block is waiting for. A node that blocked the
+/// executor thread would wait on itself until its checkout timed out.
+#[test]
+fn a_block_waiting_for_an_interpreter_does_not_block_the_executor_thread() {
+    let dir = std::env::temp_dir().join(format!("pvm-handoff-test-{}", std::process::id()));
+    let runner = cw_tokio::Runner::new(
+        cw_tokio::Config::new()
+            .with_worker_threads(1)
+            .with_storage_directory(&dir),
+    );
+    let alice = key(1);
+    let d = deploy(&alice, 0, COUNTER, b"");
+    let (receipts, ran_while_waiting) = runner.start(|context| async move {
+        let mut c = config();
+        c.pool.size = 1;
+        c.pool.checkout_timeout_ms = 10_000;
+        let node = PvmNode::open(context.child("node"), &c, "handoff")
+            .await
+            .unwrap();
+        let block = local_block(None, txs(&[&d]));
+        let lease = node.pool().checkout(Duration::from_secs(1)).unwrap();
+        let done = AtomicBool::new(false);
+        let (executed, ran_while_waiting) = futures::join!(
+            async {
+                let executed = node.execute(None, &block).await;
+                done.store(true, Ordering::SeqCst);
+                executed
+            },
+            async {
+                let waiting = !done.load(Ordering::SeqCst);
+                drop(lease);
+                waiting
+            }
+        );
+        let receipts = executed.unwrap().receipts;
+        node.close().await.unwrap();
+        (receipts, ran_while_waiting)
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(ran_while_waiting, "execute returned before it could wait");
+    assert_eq!(receipts[0].status, TxStatus::Success);
 }
