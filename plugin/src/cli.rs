@@ -6,6 +6,9 @@
 //! | `pvm tx deploy <FILE>` / `pvm tx call <ADDR>` | prints a signed transaction as hex (a deploy prints the new address on stderr) |
 //! | `pvm block <TXFILE>` | executes the file's transactions (one hex per line) as one block |
 //! | `pvm receipt <TX_HASH> --state <DIR>` | prints a committed transaction's receipt and block height |
+//!
+//! `pvm block` and `pvm receipt` keep the chain in `--state DIR`; given
+//! `--config FILE` without `--state`, in the config's `storage_dir`.
 //! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
 //!
 //! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
@@ -133,10 +136,11 @@ struct TxArgs {
 struct BlockArgs {
     /// File with one hex-encoded transaction per line (blank lines and # comments skipped).
     txfile: PathBuf,
-    /// Chain state directory (a fresh temporary one if absent).
+    /// Chain state directory [default: the config's storage_dir with --config,
+    /// else a fresh temporary one].
     #[arg(long)]
     state: Option<PathBuf>,
-    /// Node configuration file (pvm.toml).
+    /// Node configuration file (pvm.toml); its storage_dir is the default --state.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Print the result as one JSON object.
@@ -148,10 +152,10 @@ struct BlockArgs {
 struct ReceiptArgs {
     /// The transaction's hash, 64 hex digits.
     tx_hash: String,
-    /// Chain state directory.
+    /// Chain state directory [default: the config's storage_dir with --config].
     #[arg(long)]
-    state: PathBuf,
-    /// Node configuration file (pvm.toml).
+    state: Option<PathBuf>,
+    /// Node configuration file (pvm.toml); its storage_dir is the default --state.
     #[arg(long)]
     config: Option<PathBuf>,
     /// Print the result as one JSON object.
@@ -164,7 +168,8 @@ struct DemoArgs {
     /// Number of signed token transfers to run.
     #[arg(long, default_value_t = 10_000)]
     txs: u64,
-    /// Chain state directory (a fresh temporary one if absent).
+    /// Chain state directory [default: a fresh temporary one; the demo needs a
+    /// new chain, so it does not use the config's storage_dir].
     #[arg(long)]
     state: Option<PathBuf>,
     /// Node configuration file (pvm.toml).
@@ -228,6 +233,18 @@ fn read_file(path: &Path) -> Result<Vec<u8>, Failure> {
 fn parse_hex(what: &str, text: &str) -> Result<Vec<u8>, Failure> {
     hex::decode(text.trim().trim_start_matches("0x"))
         .map_err(|e| usage(format!("{what} is not valid hex: {e}")))
+}
+
+/// The chain directory of a command: `--state`, else with `--config` the
+/// config's `storage_dir` (already resolved against the file's directory).
+fn state_dir(
+    state: Option<&Path>,
+    config_file: Option<&Path>,
+    config: &PvmConfig,
+) -> Option<PathBuf> {
+    state
+        .map(Path::to_owned)
+        .or_else(|| config_file.map(|_| config.storage_dir.clone()))
 }
 
 fn load_config(path: Option<&Path>) -> Result<PvmConfig, Failure> {
@@ -489,7 +506,8 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
     let numbers: Vec<usize> = lines.iter().map(|(n, _)| *n).collect();
     let txs: Vec<(u8, Vec<u8>)> = lines.into_iter().map(|(_, b)| (PVM_TX_KIND, b)).collect();
     let file = args.txfile.display().to_string();
-    let (height, root, receipts) = with_node(args.state.as_deref(), &config, async |node| {
+    let state = state_dir(args.state.as_deref(), args.config.as_deref(), &config);
+    let (height, root, receipts) = with_node(state.as_deref(), &config, async |node| {
         let block = local_block(node.chain().last_committed(), txs);
         match node.apply(&block).await {
             Ok((info, receipts)) => Ok((info.height, info.state_root, receipts)),
@@ -574,10 +592,14 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
     let hash: [u8; 32] = parse_hex("TX_HASH", &args.tx_hash)?
         .try_into()
         .map_err(|b: Vec<u8>| usage(format!("TX_HASH must be 32 bytes, got {}", b.len())))?;
-    if !args.state.is_dir() {
-        return Err(usage(format!("no chain state in {}", args.state.display())));
+    let state =
+        state_dir(args.state.as_deref(), args.config.as_deref(), &config).ok_or_else(|| {
+            usage("which chain? give --state DIR, or --config FILE to use its storage_dir")
+        })?;
+    if !state.is_dir() {
+        return Err(usage(format!("no chain state in {}", state.display())));
     }
-    let found = with_node(Some(&args.state), &config, async |node| {
+    let found = with_node(Some(&state), &config, async |node| {
         node.chain()
             .receipt(&hash)
             .await

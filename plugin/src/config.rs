@@ -4,7 +4,9 @@
 //! all); a file may set any subset. Unknown keys and bad values are refused with
 //! a message naming the key. Keys under `[chain]` must be identical on every
 //! validator of a chain (they decide receipts and state roots); the others are
-//! local to the node.
+//! local to the node. Relative paths in a file ([`PvmConfig::storage_dir`],
+//! [`ChainConfig::gas_schedule`]) are relative to the file's directory, not to
+//! the directory a command runs in.
 //!
 //! ```
 //! use pvm_plugin::config::PvmConfig;
@@ -30,7 +32,8 @@ use crate::{payload::PayloadLimits, tx::TxLimits};
 pub struct PvmConfig {
     /// Whether the node executes PVM transactions at all. Default: `false`.
     pub enabled: bool,
-    /// Where the node keeps state and receipts. Default: `"pvm-data"`.
+    /// Where the node keeps state and receipts (what `pvm block` and `pvm receipt`
+    /// use given `--config` without `--state`). Default: `"pvm-data"`.
     pub storage_dir: PathBuf,
     /// The interpreter pool.
     pub pool: PoolConfig,
@@ -130,8 +133,16 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
+    /// The gas schedule file cannot be read.
+    #[error("invalid pvm configuration: `chain.gas_schedule` ({path}): cannot read it: {source}")]
+    ScheduleIo {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The gas schedule file is invalid.
-    #[error("gas schedule {path}: {source}")]
+    #[error("invalid pvm configuration: `chain.gas_schedule` ({path}): {source}")]
     Schedule {
         /// The file.
         path: PathBuf,
@@ -152,13 +163,23 @@ impl PvmConfig {
         Ok(config)
     }
 
-    /// Reads, parses and validates `path`.
+    /// Reads, parses and validates `path`; relative paths in it are resolved
+    /// against the file's directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_toml(&text)
+        let mut config = Self::from_toml(&text)?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        if config.storage_dir.is_relative() {
+            config.storage_dir = base.join(&config.storage_dir);
+        }
+        let schedule = &mut config.chain.gas_schedule;
+        if !schedule.as_os_str().is_empty() && schedule.is_relative() {
+            *schedule = base.join(&*schedule);
+        }
+        Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -219,7 +240,7 @@ impl PvmConfig {
             return Ok(GasSchedule::V2);
         }
         let path = &self.chain.gas_schedule;
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ScheduleIo {
             path: path.clone(),
             source,
         })?;
@@ -296,6 +317,34 @@ mod tests {
     }
 
     #[test]
+    fn load_resolves_relative_paths_against_the_file() {
+        let dir = std::env::temp_dir().join(format!("pvm-config-paths-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("pvm.toml");
+        std::fs::write(
+            &path,
+            "storage_dir = \"chain\"\n[chain]\ngas_schedule = \"gas.toml\"\n",
+        )
+        .unwrap();
+        let config = PvmConfig::load(&path).unwrap();
+        assert_eq!(config.storage_dir, dir.join("chain"));
+        assert_eq!(config.chain.gas_schedule, dir.join("gas.toml"));
+        let absolute = dir.join("elsewhere");
+        std::fs::write(
+            &path,
+            format!("storage_dir = {:?}\n", absolute.to_str().unwrap()),
+        )
+        .unwrap();
+        assert_eq!(PvmConfig::load(&path).unwrap().storage_dir, absolute);
+        assert_eq!(
+            PvmConfig::load(&path).unwrap().chain.gas_schedule,
+            PathBuf::new(),
+            "the built-in schedule stays the built-in one"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn schedule_file_is_loaded_and_checked() {
         let dir = std::env::temp_dir().join(format!("pvm-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -311,6 +360,13 @@ mod tests {
         std::fs::write(&path, "version = 2\n").unwrap();
         let err = config.schedule().unwrap_err().to_string();
         assert!(err.contains("gas.toml") && err.contains("missing"), "{err}");
+        assert!(err.contains("chain.gas_schedule"), "{err}");
+        config.chain.gas_schedule = dir.join("absent.toml");
+        let err = config.schedule().unwrap_err().to_string();
+        assert!(
+            err.contains("chain.gas_schedule") && err.contains("absent.toml"),
+            "{err}"
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -707,3 +707,80 @@ fn metrics_endpoint_is_not_stalled_by_slow_clients() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// With `--config` and no `--state`, `pvm block` and `pvm receipt` use the
+/// config's `storage_dir`, relative to the config file's directory.
+#[test]
+fn config_storage_dir_is_the_default_state() {
+    let dir = temp_dir("storage-dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("pvm.toml");
+    std::fs::write(&config, "enabled = true\nstorage_dir = \"chain\"\n").unwrap();
+    let config = config.to_str().unwrap();
+    let counter = contracts().join("counter.py");
+    let (deploy, stderr) = tx(&[
+        "tx",
+        "deploy",
+        counter.to_str().unwrap(),
+        "--key-seed",
+        "3",
+        "--nonce",
+        "0",
+    ]);
+    let addr = stderr.trim().rsplit(' ').next().unwrap().to_owned();
+    let (call, _) = tx(&[
+        "tx",
+        "call",
+        &addr,
+        "--key-seed",
+        "3",
+        "--nonce",
+        "1",
+        "--input",
+        "4",
+    ]);
+    let mut hashes = Vec::new();
+    for (i, line) in [deploy, call].iter().enumerate() {
+        let file = dir.join(format!("b{i}.txt"));
+        std::fs::write(&file, format!("{line}\n")).unwrap();
+        let (code, stdout, stderr) = pvm(&[
+            "block",
+            file.to_str().unwrap(),
+            "--config",
+            config,
+            "--json",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+        // The second block extends the first: the state was kept.
+        assert_eq!(r["height"], i as u64 + 1, "{r}");
+        hashes.push(r["receipts"][0]["tx_hash"].as_str().unwrap().to_owned());
+    }
+    assert!(
+        dir.join("chain").is_dir(),
+        "state not under the config's directory"
+    );
+    let (code, stdout, stderr) = pvm(&["receipt", &hashes[1], "--config", config, "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(r["height"], 2);
+    assert_eq!(r["receipt"]["output_hex"], hex::encode("4"));
+    // --state still wins over the config.
+    let other = dir.join("other");
+    let (code, _, _) = pvm(&[
+        "receipt",
+        &hashes[1],
+        "--config",
+        config,
+        "--state",
+        other.to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    let (code, _, stderr) = pvm(&["receipt", &hashes[1]]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--state") && stderr.contains("--config"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
