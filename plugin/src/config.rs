@@ -26,6 +26,21 @@ use thiserror::Error;
 
 use crate::{payload::PayloadLimits, tx::TxLimits};
 
+/// Most interpreters `pool.size` may ask for (each is a thread with a large stack).
+pub const MAX_POOL_SIZE: usize = 1024;
+
+/// Largest `chain.max_code_bytes`: contract code is stored as one state value.
+pub const MAX_CODE_BYTES_CAP: usize = pvm_overlay::Limits::DEFAULT_MAX_VALUE_LEN;
+
+/// Largest `chain.max_input_bytes` (4 MiB): far above any call a contract needs,
+/// and small enough that a transaction's size (code, input and envelope) is
+/// computed without overflow on every target.
+pub const MAX_INPUT_BYTES_CAP: usize = 4 << 20;
+
+/// Bytes of a signed transaction besides its code and input (version, kind,
+/// key, signature, nonce, gas limit, length prefixes), with room to spare.
+pub const TX_ENVELOPE_BYTES: usize = 256;
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
@@ -199,10 +214,13 @@ impl PvmConfig {
         positive("chain.max_code_bytes", self.chain.max_code_bytes as u64)?;
         positive("chain.max_block_txs", self.chain.max_block_txs as u64)?;
         positive("chain.memory_limit_bytes", self.chain.memory_limit_bytes)?;
-        if self.pool.size > 1024 {
+        if self.pool.size > MAX_POOL_SIZE {
             return Err(ConfigError::Value {
                 key: "pool.size",
-                problem: format!("is {}, more than 1024 interpreters", self.pool.size),
+                problem: format!(
+                    "is {}, more than {MAX_POOL_SIZE} interpreters",
+                    self.pool.size
+                ),
             });
         }
         if self.chain.tx_gas_limit > self.chain.block_gas_limit {
@@ -214,14 +232,23 @@ impl PvmConfig {
                 ),
             });
         }
-        let value_limit = pvm_overlay::Limits::default().max_value_len;
-        if self.chain.max_code_bytes > value_limit {
+        if self.chain.max_code_bytes > MAX_CODE_BYTES_CAP {
             return Err(ConfigError::Value {
                 key: "chain.max_code_bytes",
                 problem: format!(
-                    "is {}, more than the {value_limit} bytes the state store holds in one value \
-                     (contract code is stored as one)",
+                    "is {}, more than the {MAX_CODE_BYTES_CAP} bytes the state store holds in one \
+                     value (contract code is stored as one)",
                     self.chain.max_code_bytes
+                ),
+            });
+        }
+        if self.chain.max_input_bytes > MAX_INPUT_BYTES_CAP {
+            return Err(ConfigError::Value {
+                key: "chain.max_input_bytes",
+                problem: format!(
+                    "is {}, more than the largest input a transaction may carry \
+                     ({MAX_INPUT_BYTES_CAP} bytes)",
+                    self.chain.max_input_bytes
                 ),
             });
         }
@@ -270,11 +297,17 @@ impl PvmConfig {
         }
     }
 
-    /// Block payload caps.
+    /// Block payload caps: a block carries any transaction the caps allow (a
+    /// deploy holds both code and an init input). Saturating, so a configuration
+    /// built in code without [`PvmConfig::from_toml`]'s checks cannot overflow.
     pub fn payload_limits(&self) -> PayloadLimits {
         PayloadLimits {
             max_txs: self.chain.max_block_txs,
-            max_tx_bytes: self.chain.max_code_bytes + self.chain.max_input_bytes + 256,
+            max_tx_bytes: self
+                .chain
+                .max_code_bytes
+                .saturating_add(self.chain.max_input_bytes)
+                .saturating_add(TX_ENVELOPE_BYTES),
         }
     }
 }
@@ -314,6 +347,44 @@ mod tests {
             let err = PvmConfig::from_toml(text).unwrap_err().to_string();
             assert!(err.contains(key), "{text:?}: {err}");
         }
+    }
+
+    #[test]
+    fn caps_are_enforced_naming_the_key() {
+        for (key, cap) in [
+            ("max_code_bytes", MAX_CODE_BYTES_CAP),
+            ("max_input_bytes", MAX_INPUT_BYTES_CAP),
+        ] {
+            let at = PvmConfig::from_toml(&format!("[chain]\n{key} = {cap}\n")).unwrap();
+            assert!(at.payload_limits().max_tx_bytes > cap);
+            for over in [cap + 1, i64::MAX as usize] {
+                let err = PvmConfig::from_toml(&format!("[chain]\n{key} = {over}\n"))
+                    .unwrap_err()
+                    .to_string();
+                assert!(
+                    err.contains(&format!("chain.{key}")) && err.contains(&cap.to_string()),
+                    "{err}"
+                );
+            }
+        }
+        let err = PvmConfig::from_toml(&format!("[pool]\nsize = {}\n", MAX_POOL_SIZE + 1))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("pool.size"), "{err}");
+    }
+
+    /// The fuzz regression (both caps at i64::MAX) is refused, and a
+    /// configuration built without the checks still gives usable limits.
+    #[test]
+    fn payload_limits_cannot_overflow() {
+        let input = include_str!("../../fuzz/regressions/config_parser/payload-limits-overflow");
+        assert!(PvmConfig::from_toml(input).is_err());
+        let mut config = PvmConfig::default();
+        config.chain.max_code_bytes = usize::MAX;
+        config.chain.max_input_bytes = usize::MAX;
+        assert_eq!(config.payload_limits().max_tx_bytes, usize::MAX);
+        let defaults = PvmConfig::default().payload_limits();
+        assert_eq!(defaults.max_tx_bytes, 64 * 1024 * 2 + TX_ENVELOPE_BYTES);
     }
 
     #[test]
