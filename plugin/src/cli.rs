@@ -175,8 +175,8 @@ struct DemoArgs {
     /// Node configuration file (pvm.toml).
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Serve Prometheus metrics at this address while running.
-    #[arg(long)]
+    /// Serve Prometheus metrics at IP:PORT (e.g. 127.0.0.1:9100) while running.
+    #[arg(long, value_name = "IP:PORT", value_parser = parse_metrics_addr)]
     metrics_addr: Option<SocketAddr>,
     /// Keep serving metrics this many milliseconds after the demo finishes
     /// (so a scrape after the run sees its final numbers).
@@ -185,6 +185,14 @@ struct DemoArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
+}
+
+/// `--metrics-addr`: a socket address, with a hint when only a port was given.
+fn parse_metrics_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| match text.parse::<u16>() {
+        Ok(port) => format!("give an IP and a port, IP:PORT, e.g. 127.0.0.1:{port}"),
+        Err(_) => "expected IP:PORT, e.g. 127.0.0.1:9100".to_owned(),
+    })
 }
 
 /// A command's failure: what to print on stderr and the exit code.
@@ -709,11 +717,19 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let blocks = transfers.len();
     let json_out = args.json;
     let summary = with_node(args.state.as_deref(), &config, async |node| {
+        if let Some(tip) = node.chain().last_committed() {
+            let dir = args.state.as_deref().unwrap_or(Path::new("")).display();
+            return Err(usage(format!(
+                "pvm demo needs a fresh chain, and {dir} already holds one (height {}): \
+                 give a new --state directory, or none for a temporary one",
+                tip.height
+            )));
+        }
         let first = local_block(
             node.chain().last_committed(),
             vec![(PVM_TX_KIND, deploy.encode())],
         );
-        let (_, receipts) = node.apply(&first).await?;
+        let (deployed, receipts) = node.apply(&first).await?;
         if receipts[0].status != TxStatus::Success {
             return Err(usage(format!(
                 "deploying the token failed: {:?}",
@@ -725,7 +741,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         }
         let start = Instant::now();
         let (mut succeeded, mut failed, mut gas) = (0u64, 0u64, 0u64);
-        let mut root = [0u8; 32];
+        let mut root = deployed.state_root;
         let mut done = 0u64;
         for txs in transfers {
             done += txs.len() as u64;

@@ -784,3 +784,33 @@ fn config_storage_dir_is_the_default_state() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The demo's usage mistakes say what to write instead, and an empty demo
+/// reports the root it really committed.
+#[test]
+fn demo_errors_point_at_the_fix() {
+    let (code, _, stderr) = pvm(&["demo", "--txs", "1", "--metrics-addr", "9100"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("IP:PORT") && stderr.contains("127.0.0.1:9100"),
+        "{stderr}"
+    );
+
+    let (code, stdout, stderr) = pvm(&["demo", "--txs", "0", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(r["blocks"], 0);
+    assert_ne!(r["state_root"], hex::encode([0u8; 32]), "{r}");
+
+    let dir = temp_dir("demo-reused");
+    let state = dir.to_str().unwrap();
+    let (code, _, stderr) = pvm(&["demo", "--txs", "2", "--state", state]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = pvm(&["demo", "--txs", "2", "--state", state]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("fresh") && stderr.contains(state),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
