@@ -624,6 +624,28 @@ fn chain_parameters_are_fixed_at_genesis() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Without block headers, the state root is what tells validators apart: every block's
+/// commit metadata carries the parameter digest, so nodes whose chain parameters differ
+/// disagree on the root of even an empty block, and nodes that agree give the same root.
+#[test]
+fn nodes_with_other_chain_parameters_disagree_on_every_root() {
+    deterministic::Runner::seeded(13).start(|context| async move {
+        let mut other = config();
+        other.chain.max_block_txs -= 1;
+        let block = local_block(None, vec![]);
+        let mut roots = Vec::new();
+        for (name, config) in [("a", config()), ("b", other), ("c", config())] {
+            let node = PvmNode::open(context.child(name), &config, name)
+                .await
+                .unwrap();
+            let executed = node.execute(None, &block).await.unwrap();
+            roots.push(executed.pending.state_root());
+        }
+        assert_ne!(roots[0], roots[1]);
+        assert_eq!(roots[0], roots[2]);
+    });
+}
+
 /// While a block waits for an interpreter, the task that called `execute` gives its
 /// thread back: another future on the same task (on a one-thread tokio runtime)
 /// runs and frees the interpreter the block is waiting for. A node that blocked the

@@ -338,7 +338,10 @@ impl BlockMeta {
 
     fn decode(bytes: &[u8]) -> Result<Self, ChainError> {
         if bytes.len() != Self::LEN {
-            return Err(ChainError::Corrupt("block metadata length"));
+            return Err(ChainError::Corrupt(
+                "block metadata length (a store written before block timestamps and chain \
+                 parameters were recorded cannot be read by this build)",
+            ));
         }
         let mut buf = bytes;
         let height = u64::read(&mut buf).map_err(|_| ChainError::Corrupt("block height"))?;
