@@ -10,6 +10,7 @@
 //! `pvm block` and `pvm receipt` keep the chain in `--state DIR`; given
 //! `--config FILE` without `--state`, in the config's `storage_dir`.
 //! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
+//! | `pvm config check <FILE>` | validates a `pvm.toml` and prints the effective configuration |
 //!
 //! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
 //! I/O, configuration or invalid-block errors.
@@ -69,6 +70,20 @@ enum Command {
     Receipt(ReceiptArgs),
     /// Deploy the token example and run signed transfers through the node.
     Demo(DemoArgs),
+    /// Node configuration (pvm.toml).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Validate FILE (including its gas schedule and metering mode) and print
+    /// the effective configuration: every key, defaults filled in, relative
+    /// paths resolved against FILE's directory.
+    Check {
+        /// The configuration file (pvm.toml).
+        file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -224,6 +239,7 @@ pub fn main() -> i32 {
         Command::Block(args) => block(args),
         Command::Receipt(args) => receipt(args),
         Command::Demo(args) => demo(args),
+        Command::Config(ConfigCommand::Check { file }) => config_check(&file),
     };
     match result {
         Ok(code) => code,
@@ -263,6 +279,20 @@ fn load_config(path: Option<&Path>) -> Result<PvmConfig, Failure> {
             ..PvmConfig::default()
         }),
     }
+}
+
+// ---- pvm config -------------------------------------------------------------
+
+fn config_check(file: &Path) -> Result<i32, Failure> {
+    let config = PvmConfig::load(file).map_err(|e| usage(e.to_string()))?;
+    config.runtime().map_err(|e| usage(e.to_string()))?;
+    let text = config.to_toml().map_err(|e| usage(e.to_string()))?;
+    println!(
+        "# effective configuration of {} (defaults filled in, paths resolved)",
+        file.display()
+    );
+    print!("{text}");
+    Ok(0)
 }
 
 // ---- pvm run ----------------------------------------------------------------

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 
 use pvm_gas::{GasSchedule, MeteringMode};
 use pvm_runtime::RuntimeConfig;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::{payload::PayloadLimits, tx::TxLimits};
@@ -42,7 +42,7 @@ pub const MAX_INPUT_BYTES_CAP: usize = 4 << 20;
 pub const TX_ENVELOPE_BYTES: usize = 256;
 
 /// The whole configuration.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PvmConfig {
     /// Whether the node executes PVM transactions at all. Default: `false`.
@@ -57,7 +57,7 @@ pub struct PvmConfig {
 }
 
 /// Interpreter pool settings.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct PoolConfig {
     /// Warm interpreters kept ready, each on its own thread. Default: 2.
@@ -67,7 +67,7 @@ pub struct PoolConfig {
 }
 
 /// What every validator of a chain must agree on.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct ChainConfig {
     /// Most gas the transactions of one block may ask for. Default: 2,000,000,000.
@@ -259,6 +259,12 @@ impl PvmConfig {
             });
         }
         Ok(())
+    }
+
+    /// The configuration as TOML, every key present: reads back with
+    /// [`PvmConfig::from_toml`] to the same values.
+    pub fn to_toml(&self) -> Result<String, ConfigError> {
+        toml::to_string(self).map_err(|e| ConfigError::Parse(e.to_string()))
     }
 
     /// The gas schedule the chain uses (the file, or the built-in version 2).

@@ -814,3 +814,38 @@ fn demo_errors_point_at_the_fix() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pvm config check FILE` prints the effective configuration (defaults
+/// filled in, paths resolved) as TOML that loads back to the same values,
+/// and refuses a bad file naming the key.
+#[test]
+fn config_check_prints_the_effective_configuration() {
+    use pvm_plugin::config::PvmConfig;
+    let shipped = contracts().join("../../config/pvm.toml");
+    let dir = temp_dir("config-check");
+    std::fs::create_dir_all(&dir).unwrap();
+    let partial = dir.join("partial.toml");
+    std::fs::write(&partial, "enabled = true\n[pool]\nsize = 3\n").unwrap();
+    for file in [&shipped, &partial] {
+        let (code, stdout, stderr) = pvm(&["config", "check", file.to_str().unwrap()]);
+        assert_eq!(code, 0, "{stderr}");
+        let printed = PvmConfig::from_toml(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+        assert_eq!(printed, PvmConfig::load(file).unwrap(), "{stdout}");
+        assert!(stdout.contains("block_gas_limit = 2000000000"), "{stdout}");
+    }
+    let (_, stdout, _) = pvm(&["config", "check", partial.to_str().unwrap()]);
+    assert!(stdout.contains("size = 3"), "{stdout}");
+    let storage = dir.join("pvm-data");
+    assert!(stdout.contains(storage.to_str().unwrap()), "{stdout}");
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(&bad, "[pool]\nsize = 0\n").unwrap();
+    let (code, _, stderr) = pvm(&["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("pool.size"), "{stderr}");
+    std::fs::write(&bad, "[chain]\ngas_schedule = \"nowhere.toml\"\n").unwrap();
+    let (code, _, stderr) = pvm(&["config", "check", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("chain.gas_schedule"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
