@@ -44,7 +44,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V2;
+//! let s = GasSchedule::V3;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -261,9 +261,11 @@ pub enum ScheduleError {
 }
 
 impl GasSchedule {
-    /// Version 2: per-opcode prices, priced bulk work, host calls per call and per byte.
-    pub const V2: GasSchedule = GasSchedule {
-        version: 2,
+    /// Version 3: per-opcode prices, priced bulk work, host calls per call and
+    /// per byte; compiling priced per byte of source at its measured cost, and
+    /// integer comparisons and attribute-error names priced on every path.
+    pub const V3: GasSchedule = GasSchedule {
+        version: 3,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         input_per_byte: INPUT_PER_BYTE,
@@ -291,10 +293,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V2.version {
+        if schedule.version != Self::V3.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V2.version,
+                known: Self::V3.version,
             });
         }
         Ok(schedule)
@@ -329,7 +331,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V2
+        Self::V3
     }
 }
 
@@ -343,7 +345,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V2;
+        let s = GasSchedule::V3;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -352,8 +354,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V2.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V2);
+        let text = GasSchedule::V3.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V3);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -363,16 +365,16 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 2", "version = 1");
+        let old = text.replace("version = 3", "version = 2");
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version { found: 1, known: 2 })
+            Err(ScheduleError::Version { found: 2, known: 3 })
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V2);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V3);
     }
 }

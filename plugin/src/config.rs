@@ -270,7 +270,7 @@ impl PvmConfig {
     /// The gas schedule the chain uses (the file, or the built-in version 2).
     pub fn schedule(&self) -> Result<GasSchedule, ConfigError> {
         if self.chain.gas_schedule.as_os_str().is_empty() {
-            return Ok(GasSchedule::V2);
+            return Ok(GasSchedule::V3);
         }
         let path = &self.chain.gas_schedule;
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ScheduleIo {
@@ -427,8 +427,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("gas.toml");
         let changed = GasSchedule {
-            per_kib: GasSchedule::V2.per_kib + 1,
-            ..GasSchedule::V2
+            per_kib: GasSchedule::V3.per_kib + 1,
+            ..GasSchedule::V3
         };
         std::fs::write(&path, changed.to_toml()).unwrap();
         let mut config = PvmConfig::default();
