@@ -3,6 +3,14 @@
 //! The example contracts live in `contracts/`; the tests in `tests/` run them
 //! through the runtime and, as the plugin grows, through blocks of signed
 //! transactions on several validators in Commonware's deterministic runtime.
+//!
+//! - [`progen`]: seeded random Python programs for differential testing.
+//! - [`differential`]: running them on PVM and CPython 3.11, and on PVM under
+//!   different histories, and comparing the receipts (`tests/differential.rs`,
+//!   `tests/histories.rs`, and `pvm-difftest` for long runs).
+
+pub mod differential;
+pub mod progen;
 
 use std::path::PathBuf;
 
