@@ -5,6 +5,9 @@
 //! on one warm interpreter, and prints for each the gas it used, the time it
 //! took (median of several runs) and gas per microsecond. The schedule is honest
 //! when the spread (max/min of gas per microsecond) is small; the target is 3x.
+//! The compile rows run contracts that are almost all module body (about 32
+//! KiB of definitions, literals, nesting), each run a new text, so they price
+//! compiling and running a module's top level per byte of source.
 //!
 //! `cargo bench -p pvm-runtime --bench calibration`
 
@@ -61,6 +64,74 @@ const SUITE: &[(&str, &str, &str)] = &[
 
 const RUNS: usize = 5;
 
+/// Source of about `bytes` bytes in one shape, for the compile rows: every
+/// run compiles a new text (a unique first line), so nothing is cached.
+type Shape = fn(usize) -> String;
+
+/// `(name, shape)`: contracts whose cost is almost all compiling, about 32 KiB
+/// each, in the shapes that make the parser and code generator work hardest
+/// per byte. `main` itself does nothing.
+const COMPILE: &[(&str, Shape)] = &[
+    ("compile: assignments", |n| {
+        repeat_to(n, |i| format!("v{i} = {i} + x * 2 - y\n"))
+    }),
+    ("compile: small functions", |n| {
+        repeat_to(n, |i| {
+            format!("def f{i}(a, b=1):\n    return a + b * {i}\n")
+        })
+    }),
+    ("compile: classes with methods", |n| {
+        repeat_to(n, |i| {
+            format!("class C{i}:\n    def m(self, a):\n        return self.x + a\n")
+        })
+    }),
+    ("compile: list literal", |n| {
+        let mut s = String::from("L = [");
+        s.push_str(&repeat_to(n, |i| format!("{},", i % 10)));
+        s.push_str("]\n");
+        s
+    }),
+    ("compile: short names, tight", |n| {
+        repeat_to(n, |_| "a=b\n".to_owned())
+    }),
+    ("compile: nested blocks", |n| {
+        repeat_to(n, |_| {
+            let mut s = String::new();
+            for d in 0..20 {
+                s.push_str(&"    ".repeat(d));
+                s.push_str("if x:\n");
+            }
+            s.push_str(&"    ".repeat(20));
+            s.push_str("pass\n");
+            s
+        })
+    }),
+    ("compile: nested brackets", |n| {
+        repeat_to(n, |_| {
+            format!("x = {}1{}\n", "(".repeat(150), ")".repeat(150))
+        })
+    }),
+    ("compile: constant folding", |n| {
+        repeat_to(n, |i| {
+            format!("k{i} = (2 ** 60 * 3 - {i}) // 7 + 1.5 * 2\n")
+        })
+    }),
+];
+
+/// Lines from `line(0)`, `line(1)`, ... until the text is `bytes` long.
+fn repeat_to(bytes: usize, line: impl Fn(usize) -> String) -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    while s.len() < bytes {
+        s.push_str(&line(i));
+        i += 1;
+    }
+    s
+}
+
+/// Size of each compile row's contract.
+const COMPILE_BYTES: usize = 32 * 1024;
+
 fn contract(setup: &str, body: &str) -> String {
     let body: String = body.lines().map(|l| format!("    {l}\n")).collect();
     format!("{setup}\ndef main(input):\n{body}")
@@ -73,7 +144,7 @@ fn main() {
             sender: vec![1; 32],
             ..HostContext::default()
         };
-        SUITE
+        let mut rows: Vec<(String, u64, Duration)> = SUITE
             .iter()
             .map(|(name, setup, body)| {
                 let code = contract(setup, body);
@@ -97,19 +168,45 @@ fn main() {
                     *times.iter().min().expect("RUNS > 0"),
                 )
             })
-            .collect::<Vec<(String, u64, Duration)>>()
+            .collect();
+        rows.extend(COMPILE.iter().map(|(name, shape)| {
+            let body = shape(COMPILE_BYTES);
+            let mut times = Vec::with_capacity(RUNS);
+            let mut gas = 0;
+            for run in 0..RUNS {
+                let code =
+                    format!("x = y = b = 1\n# run {run}\n{body}\ndef main(input):\n    pass\n");
+                let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
+                let start = Instant::now();
+                let result = vm.execute(&mut host, code.as_bytes(), b"").result;
+                times.push(start.elapsed());
+                if let Err(e) = result {
+                    panic!("{name} failed: {e}");
+                }
+                gas = host.gas_used();
+            }
+            (
+                name.to_string(),
+                gas,
+                *times.iter().min().expect("RUNS > 0"),
+            )
+        }));
+        rows
     })
     .expect("interpreter thread");
 
     println!("| workload | gas | time (us, best of {RUNS}) | gas/us |");
     println!("|---|---:|---:|---:|");
     let mut rates = Vec::new();
+    let mut compile = Vec::new();
     for (name, gas, time) in &rows {
         let us = time.as_secs_f64() * 1e6;
         let rate = *gas as f64 / us;
         println!("| {name} | {gas} | {us:.0} | {rate:.0} |");
         // Host calls are priced for the storage they cause, not for their time.
-        if !name.starts_with("host calls") {
+        if name.starts_with("compile") {
+            compile.push(rate);
+        } else if !name.starts_with("host calls") {
             rates.push((rate, name.clone()));
         }
     }
@@ -123,5 +220,15 @@ fn main() {
         min.1,
         max.0,
         max.1
+    );
+    let median = rates[rates.len() / 2].0;
+    let (cmin, cmax) = compile
+        .iter()
+        .fold((f64::MAX, 0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+    println!(
+        "compile rows: {cmin:.0}-{cmax:.0} gas per us against a median of {median:.0}: \
+         compiling is priced {:.0}-{:.0}x below the rest",
+        median / cmax,
+        median / cmin
     );
 }

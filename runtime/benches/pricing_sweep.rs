@@ -1,0 +1,216 @@
+//! The pricing sweep: is every native operation priced for its time?
+//!
+//! Runs every row of `runtime/tests/pricing/catalogue.txt` (every method and
+//! operator of the types a contract can reach, the allowed modules' callables
+//! and the builtins, see `runtime/tests/pricing/sweep.rs`) at each of its
+//! family's payload sizes, from 16 bytes to 1 MiB, on one warm interpreter,
+//! and prints one line per row and size: gas, time and gas per microsecond.
+//!
+//! The schedule aims at one gas per ~3 ns, 333 gas/µs. The band is 3x either
+//! side of that, [`BAND_LOW`]..[`BAND_HIGH`] gas/µs. A row below the band is
+//! under-priced (a contract buys more time than it pays for: a bug when far
+//! below); a row above it over-priced (safe, but a contract pays for time it
+//! does not use). Each row first runs once to size its repetitions so that it
+//! takes about [`TARGET`]; then [`RUNS`] timed runs, the fastest kept.
+//!
+//! ```sh
+//! cargo bench --ignore-rust-version -p pvm-runtime --bench pricing_sweep            # every row
+//! cargo bench --ignore-rust-version -p pvm-runtime --bench pricing_sweep -- int str # some families
+//! cargo bench --ignore-rust-version -p pvm-runtime --bench pricing_sweep -- --list  # what is covered
+//! ```
+
+/// The allocator the `pvm` binary uses, so the numbers are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[path = "../tests/pricing/sweep.rs"]
+mod sweep;
+
+use std::time::Duration;
+
+use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
+use sweep::{Family, Measure};
+
+/// Lowest gas per microsecond inside the band (a third of the schedule's aim).
+const BAND_LOW: f64 = 111.0;
+/// Highest gas per microsecond inside the band (three times the aim).
+const BAND_HIGH: f64 = 1000.0;
+/// Below this a row is a pricing bug, not noise: ten times under the aim.
+const BUG: f64 = 33.0;
+/// Time each row's repetitions should take.
+const TARGET: Duration = Duration::from_millis(2);
+/// Timed runs per family and size; the fastest is kept per row.
+const RUNS: usize = 3;
+/// Most repetitions of one row.
+const MAX_REPS: u64 = 20_000;
+
+struct Line {
+    family: String,
+    name: String,
+    stmt: String,
+    n: usize,
+    best: Measure,
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--bench"))
+        .collect();
+    let list = args.iter().any(|a| a == "--list");
+    let wanted: Vec<String> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .cloned()
+        .collect();
+    let families: Vec<Family> = sweep::catalogue()
+        .into_iter()
+        .filter(|f| wanted.is_empty() || wanted.contains(&f.name))
+        .collect();
+    let out = on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::with_config(sweep::sweep_config());
+        let found = sweep::enumerate(&mut vm, &families)?;
+        if list {
+            for (family, label, name) in &found {
+                println!("{family} {label} {name}");
+            }
+            return Ok((Vec::new(), Vec::new(), families));
+        }
+        let missing = sweep::uncovered(&families, &found);
+        let mut lines = Vec::new();
+        for f in &families {
+            for &n in &f.sizes {
+                lines.extend(measure(&mut vm, f, n)?);
+            }
+        }
+        Ok::<_, String>((lines, missing, families))
+    })
+    .expect("interpreter thread");
+    let (lines, missing, families) = match out {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(1);
+        }
+    };
+    if list {
+        return;
+    }
+    report(&lines, &missing, &families);
+}
+
+/// Sizes the repetitions from one run, then keeps the fastest of [`RUNS`].
+fn measure(vm: &mut PvmInterpreter, f: &Family, n: usize) -> Result<Vec<Line>, String> {
+    let ones = vec![1; f.rows.len()];
+    let first = sweep::run_family(vm, f, n, &ones)?;
+    let reps: Vec<u64> = first
+        .iter()
+        .map(|m| {
+            let t = m.time.as_secs_f64().max(1e-7);
+            ((TARGET.as_secs_f64() / t).ceil() as u64).clamp(1, MAX_REPS)
+        })
+        .collect();
+    let mut best: Vec<Measure> = Vec::new();
+    for _ in 0..RUNS {
+        let run = sweep::run_family(vm, f, n, &reps)?;
+        if best.is_empty() {
+            best = run;
+        } else {
+            for (b, m) in best.iter_mut().zip(run) {
+                if m.time < b.time {
+                    b.time = m.time;
+                }
+            }
+        }
+    }
+    Ok(f.rows
+        .iter()
+        .zip(best)
+        .map(|(row, best)| Line {
+            family: f.name.clone(),
+            name: row.name.clone(),
+            stmt: row.stmt.clone(),
+            n,
+            best,
+        })
+        .collect())
+}
+
+fn rate(m: &Measure) -> f64 {
+    m.gas as f64 / (m.time.as_secs_f64() * 1e6).max(1e-3)
+}
+
+fn report(lines: &[Line], missing: &[String], families: &[Family]) {
+    println!("| family | callable | statement | n | gas | µs | gas/µs | |");
+    println!("|---|---|---|---:|---:|---:|---:|---|");
+    let (mut low, mut high, mut bugs) = (0, 0, 0);
+    let mut rates: Vec<(f64, String)> = Vec::new();
+    for l in lines {
+        let r = rate(&l.best);
+        let mark = if r < BUG {
+            bugs += 1;
+            low += 1;
+            "BUG"
+        } else if r < BAND_LOW {
+            low += 1;
+            "low"
+        } else if r > BAND_HIGH {
+            high += 1;
+            "high"
+        } else {
+            ""
+        };
+        let raised = l
+            .best
+            .raised
+            .as_deref()
+            .map(|c| format!(" (raises {c})"))
+            .unwrap_or_default();
+        println!(
+            "| {} | {} | `{}`{raised} | {} | {} | {:.1} | {:.0} | {mark} |",
+            l.family,
+            l.name,
+            l.stmt.replace('|', "\\|"),
+            l.n,
+            l.best.gas,
+            l.best.time.as_secs_f64() * 1e6,
+            r
+        );
+        rates.push((r, format!("{}.{} n={}", l.family, l.name, l.n)));
+    }
+    rates.sort_by(|a, b| a.0.total_cmp(&b.0));
+    println!();
+    println!("Skipped on purpose:");
+    for f in families {
+        for (name, reason) in &f.skips {
+            println!("- {}.{name}: {reason}", f.name);
+        }
+    }
+    if !missing.is_empty() {
+        println!();
+        println!("NOT COVERED (found in a type's or module's __dict__, no row and no skip):");
+        for m in missing {
+            println!("- {m}");
+        }
+    }
+    if let (Some(min), Some(max)) = (rates.first(), rates.last()) {
+        let median = rates[rates.len() / 2].0;
+        println!();
+        println!(
+            "{} rows; band {BAND_LOW:.0}..{BAND_HIGH:.0} gas/µs (aim 333); {low} below it ({bugs} under {BUG:.0}: pricing bugs), {high} above it",
+            rates.len()
+        );
+        println!(
+            "spread max/min {:.1}x (min {:.0} {}, median {median:.0}, max {:.0} {})",
+            max.0 / min.0,
+            min.0,
+            min.1,
+            max.0,
+            max.1
+        );
+        println!("lowest ten:");
+        for (r, name) in rates.iter().take(10) {
+            println!("  {r:.1} {name}");
+        }
+    }
+}
