@@ -13,11 +13,15 @@ setup:
 demo: setup
 	$(CARGO) run $(CARGO_FLAGS) $(RELEASE) -q -p pvm-plugin --bin pvm -- demo
 
-## Build everything once in release and run every test, doctest and lint.
+## Run every test, doctest and lint in release; then every test again with
+## overflow checks and debug assertions on (profile `checked`), and the
+## runtime's tests with coarse metering (the build without the opcode hook).
 test: setup
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy $(CARGO_FLAGS) $(RELEASE) --workspace --all-targets -- -D warnings
 	$(CARGO) test $(CARGO_FLAGS) $(RELEASE) --workspace
+	$(CARGO) test $(CARGO_FLAGS) --profile checked --workspace
+	$(CARGO) test $(CARGO_FLAGS) --profile checked -p pvm-runtime --no-default-features
 
 build: setup
 	$(CARGO) build $(CARGO_FLAGS) $(RELEASE) --workspace
