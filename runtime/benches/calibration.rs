@@ -137,6 +137,34 @@ fn contract(setup: &str, body: &str) -> String {
     format!("{setup}\ndef main(input):\n{body}")
 }
 
+/// Runs the contract `code(run)` [`RUNS`] times on `vm`: its gas and its
+/// fastest time (the run least disturbed by the rest of the machine).
+fn measure(
+    vm: &mut PvmInterpreter,
+    ctx: &HostContext,
+    name: &str,
+    code: impl Fn(usize) -> String,
+) -> (String, u64, Duration) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut gas = 0;
+    for run in 0..RUNS {
+        let code = code(run);
+        let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
+        let start = Instant::now();
+        let result = vm.execute(&mut host, code.as_bytes(), b"").result;
+        times.push(start.elapsed());
+        if let Err(e) = result {
+            panic!("{name} failed: {e}");
+        }
+        gas = host.gas_used();
+    }
+    (
+        name.to_string(),
+        gas,
+        *times.iter().min().expect("RUNS > 0"),
+    )
+}
+
 fn main() {
     let rows = on_interpreter_thread(|| {
         let mut vm = PvmInterpreter::new();
@@ -147,49 +175,16 @@ fn main() {
         let mut rows: Vec<(String, u64, Duration)> = SUITE
             .iter()
             .map(|(name, setup, body)| {
-                let code = contract(setup, body);
-                let mut times = Vec::with_capacity(RUNS);
-                let mut gas = 0;
-                for _ in 0..RUNS {
-                    let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
-                    let start = Instant::now();
-                    let result = vm.execute(&mut host, code.as_bytes(), b"").result;
-                    times.push(start.elapsed());
-                    if let Err(e) = result {
-                        panic!("{name} failed: {e}");
-                    }
-                    gas = host.gas_used();
-                }
                 // The setup (module level) runs every time too; it is part of the work.
-                // The fastest run is the one least disturbed by the rest of the machine.
-                (
-                    name.to_string(),
-                    gas,
-                    *times.iter().min().expect("RUNS > 0"),
-                )
+                let code = contract(setup, body);
+                measure(&mut vm, &ctx, name, |_| code.clone())
             })
             .collect();
         rows.extend(COMPILE.iter().map(|(name, shape)| {
             let body = shape(COMPILE_BYTES);
-            let mut times = Vec::with_capacity(RUNS);
-            let mut gas = 0;
-            for run in 0..RUNS {
-                let code =
-                    format!("x = y = b = 1\n# run {run}\n{body}\ndef main(input):\n    pass\n");
-                let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
-                let start = Instant::now();
-                let result = vm.execute(&mut host, code.as_bytes(), b"").result;
-                times.push(start.elapsed());
-                if let Err(e) = result {
-                    panic!("{name} failed: {e}");
-                }
-                gas = host.gas_used();
-            }
-            (
-                name.to_string(),
-                gas,
-                *times.iter().min().expect("RUNS > 0"),
-            )
+            measure(&mut vm, &ctx, name, |run| {
+                format!("x = y = b = 1\n# run {run}\n{body}\ndef main(input):\n    pass\n")
+            })
         }));
         rows
     })

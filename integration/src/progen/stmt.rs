@@ -400,34 +400,28 @@ impl Gen {
     }
 
     fn sort_kwargs(&mut self) -> String {
-        let key = *self.rng.pick(&[
+        self.sort_kwargs_from(&[
             "",
             "key=lambda v: -v",
             "key=abs",
             "key=lambda v: (v & 1, -v)",
             "key=str",
-        ]);
-        let rev = if self.rng.chance(40) {
-            "reverse=True"
-        } else {
-            ""
-        };
-        [key, rev]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ")
+        ])
     }
 
     fn sort_kwargs_str(&mut self) -> String {
-        let key = *self.rng.pick(&[
+        self.sort_kwargs_from(&[
             "",
             "key=len",
             "key=str.lower",
             "key=lambda v: v[-1:]",
             "key=lambda v: (-len(v), v)",
-        ]);
+        ])
+    }
+
+    /// `key=` (one of `keys`, maybe none) and maybe `reverse=True`, as arguments.
+    fn sort_kwargs_from(&mut self, keys: &[&'static str]) -> String {
+        let key = *self.rng.pick(keys);
         let rev = if self.rng.chance(40) {
             "reverse=True"
         } else {
