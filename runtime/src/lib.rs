@@ -23,5 +23,5 @@ pub use interpreter::{
     execute_tx, on_interpreter_thread, CodeCache, Entry, ErrorKind, ExecError, Execution, Poison,
     PvmInterpreter,
 };
-pub use metering::{RuntimeConfig, UnsupportedMetering};
+pub use metering::{RuntimeConfig, UnsupportedMetering, OPCODE_METERING_BUILT};
 pub use pool::{InterpreterPool, Lease, PoolError};

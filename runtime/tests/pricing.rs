@@ -64,7 +64,10 @@ fn gas_grows_with_the_operand() {
             for ((row, s), l) in family.rows.iter().zip(&at_small).zip(&at_large) {
                 let priced = l.gas >= need.saturating_mul(s.gas.max(1));
                 if row.known_gap {
-                    if priced {
+                    // The ~ marks are relative to the chain's default, opcode
+                    // metering; with coarse metering a statement carries less
+                    // fixed gas, so a row near the bar can cross it.
+                    if priced && pvm_runtime::OPCODE_METERING_BUILT {
                         failures.push(format!(
                             "{}: now priced ({} gas at n={small}, {} at n={large}): mark it + instead of ~",
                             sweep::row_label(&family, row),
