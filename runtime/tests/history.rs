@@ -81,34 +81,6 @@ fn finalizers_left_by_a_crashed_call_never_run_unmetered() {
     // A call that panics leaves a cycle whose finalizer would loop forever.
     // The interpreter is rebuilt; dropping the old one must not run it: the
     // budget is closed outside calls, so its first instruction raises.
-    use pvm_host::{Bytes, HostApi, HostContext, HostError};
-    struct Boom(MemoryHost);
-    impl HostApi for Boom {
-        fn get_state(&mut self, _: &[u8]) -> Result<Option<Bytes>, HostError> {
-            panic!("boom")
-        }
-        fn set_state(&mut self, k: &[u8], v: &[u8]) -> Result<(), HostError> {
-            self.0.set_state(k, v)
-        }
-        fn delete_state(&mut self, k: &[u8]) -> Result<(), HostError> {
-            self.0.delete_state(k)
-        }
-        fn emit_event(&mut self, t: &str, d: &[u8]) -> Result<(), HostError> {
-            self.0.emit_event(t, d)
-        }
-        fn charge_gas(&mut self, a: u64) -> Result<(), HostError> {
-            self.0.charge_gas(a)
-        }
-        fn gas_left(&self) -> u64 {
-            self.0.gas_left()
-        }
-        fn context(&self) -> &HostContext {
-            self.0.context()
-        }
-        fn randomness(&mut self, d: &[u8]) -> Result<[u8; 32], HostError> {
-            self.0.randomness(d)
-        }
-    }
     let crash = r#"
 import pvm_host
 class Forever:
@@ -120,11 +92,11 @@ def main(i):
     f = Forever()
     f.me = f
     keep.append(f)
-    pvm_host.get_state(b'k')
+    pvm_host.get_state(b'boom')
 "#;
     let out = on_interpreter_thread(move || {
         let mut vm = PvmInterpreter::new();
-        let mut host = Boom(MemoryHost::new(context(), GAS));
+        let mut host = PanickingHost(MemoryHost::new(context(), GAS));
         let e = vm
             .execute(&mut host, crash.as_bytes(), b"")
             .result

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use pvm_host::{HostContext, MemoryHost};
+use pvm_host::{Bytes, HostApi, HostContext, HostError, MemoryHost};
 use pvm_runtime::{on_interpreter_thread, ErrorKind, Execution, PvmInterpreter, RuntimeConfig};
 
 /// Gas limit used by the tests unless they say otherwise.
@@ -101,4 +101,37 @@ pub fn fails_with(code: &str, needle: &str) {
         "message {:?} lacks {needle:?}\n--- code ---\n{code}",
         e.message
     );
+}
+
+/// A host that panics when asked for the key `boom`, like a host with a bug.
+pub struct PanickingHost(pub MemoryHost);
+
+impl HostApi for PanickingHost {
+    fn get_state(&mut self, key: &[u8]) -> Result<Option<Bytes>, HostError> {
+        if key == b"boom" {
+            panic!("host bug: asked for boom");
+        }
+        self.0.get_state(key)
+    }
+    fn set_state(&mut self, key: &[u8], value: &[u8]) -> Result<(), HostError> {
+        self.0.set_state(key, value)
+    }
+    fn delete_state(&mut self, key: &[u8]) -> Result<(), HostError> {
+        self.0.delete_state(key)
+    }
+    fn emit_event(&mut self, topic: &str, data: &[u8]) -> Result<(), HostError> {
+        self.0.emit_event(topic, data)
+    }
+    fn charge_gas(&mut self, amount: u64) -> Result<(), HostError> {
+        self.0.charge_gas(amount)
+    }
+    fn gas_left(&self) -> u64 {
+        self.0.gas_left()
+    }
+    fn context(&self) -> &HostContext {
+        self.0.context()
+    }
+    fn randomness(&mut self, domain: &[u8]) -> Result<[u8; 32], HostError> {
+        self.0.randomness(domain)
+    }
 }
