@@ -180,7 +180,7 @@ fn main() {
     write(
         "gas_schedule_parser",
         "v2",
-        GasSchedule::V3.to_toml().as_bytes(),
+        GasSchedule::V4.to_toml().as_bytes(),
     );
 
     // Structured targets: filler bytes of a few lengths.

@@ -23,7 +23,7 @@ use arbitrary::{Result, Unstructured};
 use pvm_host::{HostApi as _, HostContext, HostErrorKind, MemoryHost};
 use pvm_runtime::ErrorKind;
 
-use crate::interpreter::{run_twice, FUZZ_GAS_LIMIT};
+use crate::interpreter::{fuzz_gas_limit, run_twice, FUZZ_GAS_LIMIT};
 use crate::python::{bytes_literal, str_literal};
 
 /// Most calls in one contract: their gas stays well under [`FUZZ_GAS_LIMIT`].
@@ -469,7 +469,7 @@ pub fn host_args(data: &[u8]) {
             "{err}\n--- contract ---\n{}",
             case.code
         );
-        assert_eq!(outcome.gas_used, FUZZ_GAS_LIMIT);
+        assert_eq!(outcome.gas_used, fuzz_gas_limit(case.code.as_bytes()));
         return;
     }
     let output = match &outcome.result {

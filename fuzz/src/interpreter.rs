@@ -19,9 +19,18 @@ use std::sync::{Mutex, OnceLock};
 use pvm_host::{Bytes, HostContext, MemoryHost};
 use pvm_runtime::{ErrorKind, ExecError, PvmInterpreter};
 
-/// Gas each run of an interpreter target gets: a few milliseconds of work, so
-/// the gas limit, not libFuzzer's timeout, ends every loop.
+/// Gas each run of an interpreter target gets beyond compiling its contract
+/// ([`fuzz_gas_limit`]): a few milliseconds of work, so the gas limit, not
+/// libFuzzer's timeout, ends every loop.
 pub const FUZZ_GAS_LIMIT: u64 = 1_000_000;
+
+/// The gas limit of a run of `code`: what compiling it costs (every run is
+/// outside a block, so each pays for compiling) plus [`FUZZ_GAS_LIMIT`].
+pub fn fuzz_gas_limit(code: &[u8]) -> u64 {
+    pvm_gas::GasSchedule::default()
+        .compile(code.len())
+        .saturating_add(FUZZ_GAS_LIMIT)
+}
 
 /// Largest contract the interpreter targets run, as a transaction may carry
 /// ([`pvm_plugin::tx::TxLimits`]'s default code limit).
@@ -86,7 +95,7 @@ pub fn fuzz_context() -> HostContext {
 }
 
 fn run_once(vm: &mut PvmInterpreter, code: &[u8], input: &[u8]) -> Outcome {
-    let mut host = MemoryHost::new(fuzz_context(), FUZZ_GAS_LIMIT);
+    let mut host = MemoryHost::new(fuzz_context(), fuzz_gas_limit(code));
     let execution = vm.execute(&mut host, code, input);
     let gas_used = host.gas_used();
     let (state, events) = host.into_parts();

@@ -17,7 +17,7 @@ use std::{
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_plugin::{
-    cli::demo_transfer,
+    cli::{demo_transfer, DEMO_FIRST_TRANSFER_GAS, DEMO_TRANSFER_GAS},
     config::PvmConfig,
     node::{local_block, PvmNode},
     payload::BlockPayload,
@@ -83,7 +83,13 @@ fn main() {
         .map(|round| {
             (1..=BLOCK_TXS)
                 .map(|i| {
-                    let tx = demo_transfer(&owner, token, round * BLOCK_TXS + i);
+                    // The first call of a block pays for compiling the token.
+                    let gas = if i == 1 {
+                        DEMO_FIRST_TRANSFER_GAS
+                    } else {
+                        DEMO_TRANSFER_GAS
+                    };
+                    let tx = demo_transfer(&owner, token, round * BLOCK_TXS + i, gas);
                     (PVM_TX_KIND, tx.encode())
                 })
                 .collect()

@@ -663,17 +663,26 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
 
 // ---- pvm demo ---------------------------------------------------------------
 
-/// Gas limit of each demo transfer.
+/// Gas limit of a demo transfer that is not its block's first.
 pub const DEMO_TRANSFER_GAS: u64 = 200_000;
 
+/// Gas limit of the first demo transfer of each block: the token contract's
+/// first call in a block also pays for compiling it (about 600 gas per byte).
+pub const DEMO_FIRST_TRANSFER_GAS: u64 = 2_000_000;
+
 /// The demo's `nonce`-th transaction: `owner` sends one token of the token
-/// contract at `token` to an address derived from `nonce`.
-pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) -> Transaction {
+/// contract at `token` to an address derived from `nonce`, asking for `gas_limit`.
+pub fn demo_transfer(
+    owner: &ed25519::PrivateKey,
+    token: Address,
+    nonce: u64,
+    gas_limit: u64,
+) -> Transaction {
     let to = Sha256::hash(&[&nonce.to_be_bytes()]).0;
     Transaction::sign(
         owner,
         nonce,
-        DEMO_TRANSFER_GAS,
+        gas_limit,
         Action::Call {
             contract: token,
             input: format!("transfer {} 1", hex::encode(&to[..8])).into_bytes(),
@@ -681,39 +690,40 @@ pub fn demo_transfer(owner: &ed25519::PrivateKey, token: Address, nonce: u64) ->
     )
 }
 
-/// Cuts `(gas_limit, tx)` pairs, in order, into blocks of at most `max_txs`
-/// transactions whose gas limits sum to at most `max_gas` (a transaction asking
-/// for more than `max_gas` alone gets a block of its own, which the executor
-/// then refuses with the limit named).
-fn cut_blocks<T>(
-    txs: impl IntoIterator<Item = (u64, T)>,
-    max_txs: usize,
-    max_gas: u64,
-) -> Vec<Vec<T>> {
-    let mut blocks = Vec::new();
-    let mut current = Vec::new();
-    let mut gas = 0u64;
-    for (limit, tx) in txs {
-        let over_gas = gas.saturating_add(limit) > max_gas;
-        if !current.is_empty() && (current.len() >= max_txs.max(1) || over_gas) {
-            blocks.push(std::mem::take(&mut current));
-            gas = 0;
+/// Sizes of the blocks `count` transfers are cut into, as a proposer would:
+/// at most `max_txs` each, gas limits summing to at most `max_gas`, each
+/// block's first transfer asking for `first_gas` and the others for `gas` (a
+/// first transfer asking for more than `max_gas` alone still gets a block,
+/// which the executor then refuses with the limit named).
+fn block_sizes(count: u64, max_txs: usize, max_gas: u64, first_gas: u64, gas: u64) -> Vec<u64> {
+    let mut sizes = Vec::new();
+    let (mut current, mut used) = (0u64, 0u64);
+    for _ in 0..count {
+        let full = current as usize >= max_txs.max(1) || used.saturating_add(gas) > max_gas;
+        if current > 0 && full {
+            sizes.push(current);
+            current = 0;
         }
-        gas = gas.saturating_add(limit);
-        current.push(tx);
+        used = if current == 0 {
+            first_gas
+        } else {
+            used.saturating_add(gas)
+        };
+        current += 1;
     }
-    if !current.is_empty() {
-        blocks.push(current);
+    if current > 0 {
+        sizes.push(current);
     }
-    blocks
+    sizes
 }
 
 fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let config = load_config(args.config.as_deref())?;
     let chain = &config.chain;
-    if DEMO_TRANSFER_GAS > chain.tx_gas_limit {
+    if DEMO_FIRST_TRANSFER_GAS > chain.tx_gas_limit {
         return Err(usage(format!(
-            "a demo transfer asks for {DEMO_TRANSFER_GAS} gas, more than chain.tx_gas_limit ({})",
+            "a block's first demo transfer asks for {DEMO_FIRST_TRANSFER_GAS} gas, more than \
+             chain.tx_gas_limit ({})",
             chain.tx_gas_limit
         )));
     }
@@ -736,14 +746,29 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
     let token = deploy.deployed_address();
     // Sign before timing: the figure is the node's, not the wallet's. Blocks are
     // cut by the chain's transaction count and gas limits, as a proposer would.
-    let transfers: Vec<Vec<(u8, Bytes)>> = cut_blocks(
-        (1..=args.txs).map(|nonce| {
-            let tx = demo_transfer(&owner, token, nonce).encode();
-            (DEMO_TRANSFER_GAS, (PVM_TX_KIND, tx))
-        }),
+    let mut nonce = 0u64;
+    let transfers: Vec<Vec<(u8, Bytes)>> = block_sizes(
+        args.txs,
         chain.max_block_txs,
         chain.block_gas_limit,
-    );
+        DEMO_FIRST_TRANSFER_GAS,
+        DEMO_TRANSFER_GAS,
+    )
+    .into_iter()
+    .map(|size| {
+        (0..size)
+            .map(|i| {
+                nonce += 1;
+                let gas = if i == 0 {
+                    DEMO_FIRST_TRANSFER_GAS
+                } else {
+                    DEMO_TRANSFER_GAS
+                };
+                (PVM_TX_KIND, demo_transfer(&owner, token, nonce, gas).encode())
+            })
+            .collect()
+    })
+    .collect();
     let blocks = transfers.len();
     let json_out = args.json;
     let summary = with_node(args.state.as_deref(), &config, async |node| {
@@ -827,4 +852,19 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         std::thread::sleep(Duration::from_millis(args.linger_ms));
     }
     Ok(if failed == 0 { 0 } else { EXIT_FAILURE })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::block_sizes;
+
+    #[test]
+    fn demo_blocks_are_cut_by_count_and_by_gas_with_a_dearer_first_transfer() {
+        assert_eq!(block_sizes(5, 2, 1_000, 500, 100), vec![2, 2, 1]);
+        // 500 + 100 + 100 fills 700; the fourth starts a block at 500 again.
+        assert_eq!(block_sizes(5, 100, 700, 500, 100), vec![3, 2]);
+        // A first transfer over the block limit still gets a block of its own.
+        assert_eq!(block_sizes(2, 100, 400, 500, 100), vec![1, 1]);
+        assert!(block_sizes(0, 10, 1_000, 500, 100).is_empty());
+    }
 }

@@ -267,10 +267,10 @@ impl PvmConfig {
         toml::to_string(self).map_err(|e| ConfigError::Parse(e.to_string()))
     }
 
-    /// The gas schedule the chain uses (the file, or the built-in version 2).
+    /// The gas schedule the chain uses (the file, or the built-in [`GasSchedule::default`]).
     pub fn schedule(&self) -> Result<GasSchedule, ConfigError> {
         if self.chain.gas_schedule.as_os_str().is_empty() {
-            return Ok(GasSchedule::V3);
+            return Ok(GasSchedule::V4);
         }
         let path = &self.chain.gas_schedule;
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ScheduleIo {
@@ -284,6 +284,11 @@ impl PvmConfig {
     }
 
     /// The runtime configuration, refused if this build cannot honour it.
+    ///
+    /// A block pays for compiling a code once (its first call); the code must
+    /// then stay compiled for the rest of the block, so the most source one
+    /// block can pay to compile (`block_gas_limit / compile_per_byte`) must fit
+    /// in an interpreter's code cache ([`pvm_runtime::CODE_CACHE_BYTES`]).
     pub fn runtime(&self) -> Result<RuntimeConfig, ConfigError> {
         let runtime = RuntimeConfig {
             schedule: self.schedule()?,
@@ -291,6 +296,20 @@ impl PvmConfig {
             memory_limit: self.chain.memory_limit_bytes,
         };
         runtime.check_supported()?;
+        let compile = runtime.schedule.compile_per_byte;
+        let cache = pvm_runtime::CODE_CACHE_BYTES as u64;
+        if compile == 0 || self.chain.block_gas_limit / compile > cache {
+            return Err(ConfigError::Value {
+                key: "chain.block_gas_limit",
+                problem: format!(
+                    "({}) buys compiling more contract code in one block than an interpreter \
+                     keeps compiled ({cache} bytes at the schedule's compile_per_byte = \
+                     {compile}): lower it to at most {}",
+                    self.chain.block_gas_limit,
+                    cache.saturating_mul(compile)
+                ),
+            });
+        }
         Ok(runtime)
     }
 
@@ -422,13 +441,41 @@ mod tests {
     }
 
     #[test]
+    fn a_block_cannot_pay_to_compile_more_than_the_code_cache_holds() {
+        let mut config = PvmConfig::default();
+        let most = pvm_runtime::CODE_CACHE_BYTES as u64 * GasSchedule::V4.compile_per_byte;
+        config.chain.block_gas_limit = most;
+        assert!(config.runtime().is_ok());
+        config.chain.block_gas_limit = most + GasSchedule::V4.compile_per_byte;
+        let err = config.runtime().unwrap_err().to_string();
+        assert!(
+            err.contains("chain.block_gas_limit") && err.contains(&most.to_string()),
+            "{err}"
+        );
+        // A schedule that compiles for free can never be held to that.
+        let dir = std::env::temp_dir().join(format!("pvm-config-compile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("gas.toml");
+        let free = GasSchedule {
+            compile_per_byte: 0,
+            ..GasSchedule::V4
+        };
+        std::fs::write(&path, free.to_toml()).unwrap();
+        let mut config = PvmConfig::default();
+        config.chain.gas_schedule = path;
+        let err = config.runtime().unwrap_err().to_string();
+        assert!(err.contains("compile_per_byte = 0"), "{err}");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
     fn schedule_file_is_loaded_and_checked() {
         let dir = std::env::temp_dir().join(format!("pvm-config-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("gas.toml");
         let changed = GasSchedule {
-            per_kib: GasSchedule::V3.per_kib + 1,
-            ..GasSchedule::V3
+            per_kib: GasSchedule::V4.per_kib + 1,
+            ..GasSchedule::V4
         };
         std::fs::write(&path, changed.to_toml()).unwrap();
         let mut config = PvmConfig::default();

@@ -8,7 +8,9 @@
 //!                ──execute──▶ [Receipt]          in order, one checkpoint each:
 //!                                               success commits, failure reverts
 //!                                               writes and events (gas still counted);
-//!                                               every receipt fits the journal's bounds
+//!                                               every receipt fits the journal's bounds;
+//!                                               a code pays compiling on its first call
+//!                                               in the block, later calls the lookup
 //! ```
 //!
 //! A block is valid only if every transaction is: an unknown kind, a bad
@@ -170,6 +172,21 @@ impl BlockExecutor {
     /// Executes checked transactions in order on `overlay`; their receipts, each within
     /// `receipt_limits` (the chain's, see [`pvm_overlay::ChainState::receipt_limits`]).
     pub fn execute(
+        &self,
+        txs: &[CheckedTx],
+        env: &BlockEnv,
+        overlay: &mut StateOverlay<BlockView>,
+        receipt_limits: &ReceiptLimits,
+        vm: &mut PvmInterpreter,
+    ) -> Result<Vec<Receipt>, BlockError> {
+        // A code pays for compiling on its first call in the block only.
+        vm.begin_block();
+        let receipts = self.execute_in_block(txs, env, overlay, receipt_limits, vm);
+        vm.end_block();
+        receipts
+    }
+
+    fn execute_in_block(
         &self,
         txs: &[CheckedTx],
         env: &BlockEnv,

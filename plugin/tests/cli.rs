@@ -555,10 +555,11 @@ fn demo_cuts_blocks_by_gas_and_by_count() {
     let dir = temp_dir("demo-blocks");
     std::fs::create_dir_all(&dir).unwrap();
     let cases = [
-        // 5 transfers of 200,000 gas fit under 1,000,000.
+        // A first transfer of 2,000,000 gas (it pays for compiling the
+        // token) and 4 of 200,000 fit under 2,800,000.
         (
             "gas.toml",
-            "enabled = true\n[chain]\nblock_gas_limit = 1000000\ntx_gas_limit = 1000000\n",
+            "enabled = true\n[chain]\nblock_gas_limit = 2800000\ntx_gas_limit = 2000000\n",
         ),
         ("count.toml", "enabled = true\n[chain]\nmax_block_txs = 5\n"),
     ];

@@ -304,6 +304,30 @@ fn out_of_gas_and_randomness_through_the_node() {
 }
 
 #[test]
+fn a_contract_pays_for_compiling_on_its_first_call_in_each_block() {
+    let alice = key(1);
+    let d = deploy(&alice, 0, TOKEN, b"");
+    let token = d.deployed_address();
+    let t = |n: u64| call(&alice, n, token, "transfer 00ff 1");
+    // The deploy compiled the token: the calls in its block pay the lookup.
+    let results = run_chain(
+        3,
+        vec![txs(&[&d, &t(1), &t(2)]), txs(&[&t(3), &t(4), &t(5)])],
+    );
+    let gas = |b: usize| -> Vec<u64> {
+        let (_, r) = results[b].as_ref().unwrap();
+        assert!(r.iter().all(|r| r.status == TxStatus::Success), "{r:?}");
+        r.iter().map(|r| r.gas_used).collect()
+    };
+    let (first, second) = (gas(0), gas(1));
+    let compile = GasSchedule::default().compile(TOKEN.len());
+    assert_eq!(second[0] - second[1], compile, "{second:?}");
+    assert_eq!(second[1], second[2]);
+    // t(1) creates the recipient's balance; t(2) updates it, as t(4) does.
+    assert_eq!(first[2], second[1], "warm from the deploy on");
+}
+
+#[test]
 fn disabled_or_unsupported_configs_refuse_to_start() {
     let err = deterministic::Runner::default().start(|context| async move {
         PvmNode::open(context, &PvmConfig::default(), "d")

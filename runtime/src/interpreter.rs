@@ -1,8 +1,9 @@
 //! [`PvmInterpreter`]: one hardened interpreter that executes contract calls.
 //!
-//! A call ([`PvmInterpreter::execute`]) charges the intrinsic gas, compiles the
-//! contract (compiled code is cached by the SHA-256 of its source, see
-//! [`CodeCache`]), runs the module in a fresh globals dict, calls
+//! A call ([`PvmInterpreter::execute`]) charges the intrinsic gas, charges and
+//! compiles the contract (compiled code is cached by the SHA-256 of its source,
+//! see [`CodeCache`]; compiling is charged once per code per block, see
+//! [`PvmInterpreter::begin_block`]), runs the module in a fresh globals dict, calls
 //! `main(input: bytes)`, converts the result (`bytes`, `str` as UTF-8, or
 //! `None`) to output bytes and leaves the interpreter as it found it
 //! ([`crate::pristine`]).
@@ -26,7 +27,7 @@
 //! assert_eq!(out, b"HI");
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
@@ -54,9 +55,13 @@ pub const CODE_CACHE_BYTES: usize = 16 * 1024 * 1024;
 /// evicted first once they hold more than [`CODE_CACHE_BYTES`] of source.
 ///
 /// Whether a contract is cached changes only how long a call takes, never
-/// its gas: compiling is priced by source size on every call (see
-/// [`pvm_gas::GasSchedule::intrinsic`]), so evicting others' contracts costs
-/// an attacker what recompiling them costs the node.
+/// its gas. Compiling is priced by source size ([`pvm_gas::GasSchedule::compile`])
+/// on a code's first call in a block and on every call outside a block, hit or
+/// miss; later calls in the block pay the lookup only, and find the code here:
+/// a block cannot pay to compile more than this cache holds (the node's config
+/// refuses a block gas limit that could), so nothing a block paid to compile is
+/// evicted before the block ends. Evicting others' contracts therefore costs an
+/// attacker what recompiling them costs the node.
 pub struct CodeCache {
     entries: HashMap<[u8; 32], CacheEntry>,
     bytes: usize,
@@ -215,6 +220,8 @@ pub struct PvmInterpreter {
     interp: Interpreter,
     pristine: Rc<Pristine>,
     code_cache: CodeCache,
+    /// Codes compiled and paid for in the current block; `None` outside a block.
+    block_compiled: Option<HashSet<[u8; 32]>>,
     config: RuntimeConfig,
     calls: u64,
     poisoned: Option<Poison>,
@@ -267,6 +274,7 @@ impl PvmInterpreter {
             interp,
             pristine: Rc::new(pristine),
             code_cache: CodeCache::new(),
+            block_compiled: None,
             config,
             calls: 0,
             poisoned: None,
@@ -299,6 +307,21 @@ impl PvmInterpreter {
         &self.code_cache
     }
 
+    /// Starts a block: from now until [`PvmInterpreter::end_block`], a code
+    /// pays for compiling on its first call only, later calls pay the cache
+    /// lookup. Gas therefore depends on the block's transactions and their
+    /// order, never on what this interpreter ran before. Starting a block ends
+    /// any block left open.
+    pub fn begin_block(&mut self) {
+        self.block_compiled = Some(HashSet::new());
+    }
+
+    /// Ends the block: every call pays for compiling again until the next
+    /// [`PvmInterpreter::begin_block`].
+    pub fn end_block(&mut self) {
+        self.block_compiled = None;
+    }
+
     /// Runs `code`'s `main(input)` against `host`.
     pub fn execute(&mut self, host: &mut dyn HostApi, code: &[u8], input: &[u8]) -> Execution {
         self.execute_entry(host, code, Entry::Main, input)
@@ -316,16 +339,31 @@ impl PvmInterpreter {
             // Free what the failed call left while the budget is closed, so
             // no finalizer of it can run, now or in a later call's collection.
             self.interp.enter(|vm| vm.state.gc.collect_force(2));
+            // What the block paid for stays paid: gas must not depend on
+            // whether this worker was rebuilt (the codes are compiled again,
+            // once each, unpaid).
+            let block_compiled = self.block_compiled.take();
             *self = Self::with_config(self.config.clone());
+            self.block_compiled = block_compiled;
         }
         self.calls += 1;
-        if let Err(e) = host.charge_gas(self.config.schedule.intrinsic(code.len(), input.len())) {
+        let hash: [u8; 32] = Sha256::digest(code).into();
+        let paid = self
+            .block_compiled
+            .as_ref()
+            .is_some_and(|b| b.contains(&hash));
+        let schedule = &self.config.schedule;
+        let mut gas = schedule.intrinsic(code.len(), input.len());
+        if !paid {
+            gas = gas.saturating_add(schedule.compile(code.len()));
+        }
+        if let Err(e) = host.charge_gas(gas) {
             return Execution {
                 result: Err(ExecError::host(e)),
                 logs: Vec::new(),
             };
         }
-        let code_obj = match self.compiled(code) {
+        let code_obj = match self.compiled(hash, code) {
             Ok(c) => c,
             Err(e) => {
                 return Execution {
@@ -381,12 +419,21 @@ impl PvmInterpreter {
         }
     }
 
-    /// The compiled module for `code`, from the cache or freshly compiled.
-    fn compiled(&mut self, code: &[u8]) -> Result<PyRef<PyCode>, ExecError> {
-        let hash: [u8; 32] = Sha256::digest(code).into();
-        if let Some(c) = self.code_cache.get(&hash) {
-            return Ok(c);
+    /// The compiled module for `code`, from the cache or freshly compiled; a
+    /// code that compiles is marked paid for in the current block.
+    fn compiled(&mut self, hash: [u8; 32], code: &[u8]) -> Result<PyRef<PyCode>, ExecError> {
+        let compiled = match self.code_cache.get(&hash) {
+            Some(c) => c,
+            None => self.compile(hash, code)?,
+        };
+        if let Some(block) = &mut self.block_compiled {
+            block.insert(hash);
         }
+        Ok(compiled)
+    }
+
+    /// Compiles `code` and caches it under `hash`.
+    fn compile(&mut self, hash: [u8; 32], code: &[u8]) -> Result<PyRef<PyCode>, ExecError> {
         let source = std::str::from_utf8(code).map_err(|e| ExecError {
             kind: ErrorKind::SyntaxError,
             message: format!(

@@ -20,7 +20,7 @@ pub mod pristine;
 pub mod sandbox;
 
 pub use interpreter::{
-    execute_tx, on_interpreter_thread, CodeCache, Entry, ErrorKind, ExecError, Execution, Poison,
+    execute_tx, on_interpreter_thread, CodeCache, Entry, CODE_CACHE_BYTES, ErrorKind, ExecError, Execution, Poison,
     PvmInterpreter,
 };
 pub use metering::{RuntimeConfig, UnsupportedMetering, OPCODE_METERING_BUILT};

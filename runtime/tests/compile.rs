@@ -1,7 +1,7 @@
 //! Compiling is bounded: the worst case of every kind of nesting, at the
 //! largest source the runtime accepts, ends in a receipt (a `SyntaxError` or
 //! a compiled contract), never in a stack overflow; and compiling is paid
-//! for by size whether or not the code was cached.
+//! for by size, once per code per block, whether or not the code was cached.
 
 mod common;
 
@@ -148,6 +148,106 @@ fn compiling_costs_the_same_whether_or_not_the_code_is_cached() {
     .unwrap();
     assert_eq!(gas[0], gas[1]);
     assert_eq!(gas[1], gas[2]);
+}
+
+/// Gas of each call, each with a fresh host, on one interpreter; `None` marks
+/// a block boundary (the first call is inside a block).
+fn block_gas(calls: Vec<Option<String>>, warm_first: Option<String>) -> Vec<u64> {
+    on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::new();
+        if let Some(code) = warm_first {
+            // Another history: the code is already cached before the block.
+            let mut host = MemoryHost::new(context(), GAS);
+            let _ = vm.execute(&mut host, code.as_bytes(), b"x");
+        }
+        vm.begin_block();
+        let mut used = Vec::new();
+        for call in calls {
+            match call {
+                None => {
+                    vm.end_block();
+                    vm.begin_block();
+                }
+                Some(code) => {
+                    let mut host = MemoryHost::new(context(), GAS);
+                    let _ = vm.execute(&mut host, code.as_bytes(), b"x");
+                    used.push(host.gas_used());
+                }
+            }
+        }
+        vm.end_block();
+        used
+    })
+    .unwrap()
+}
+
+#[test]
+fn a_block_pays_for_compiling_a_code_once_whatever_the_cache_held() {
+    let schedule = pvm_gas::GasSchedule::default();
+    let a = "def main(i):\n    return i\n".to_owned() + &"# padding\n".repeat(500);
+    let b = "def main(i):\n    return i + i\n".to_owned();
+    let calls = vec![
+        Some(a.clone()),
+        Some(a.clone()),
+        Some(b.clone()),
+        Some(a.clone()),
+        None,
+        Some(a.clone()),
+        Some(a.clone()),
+    ];
+    let cold = block_gas(calls.clone(), None);
+    assert_eq!(cold[0] - cold[1], schedule.compile(a.len()), "{cold:?}");
+    assert_eq!(cold[1], cold[3], "later calls in the block pay the lookup");
+    assert_eq!(cold[4], cold[0], "a new block pays again");
+    assert_eq!(cold[5], cold[1]);
+    // The same block on an interpreter that had the code cached already, and
+    // outside any block every call pays for compiling: gas follows the block,
+    // not the interpreter's history.
+    assert_eq!(block_gas(calls, Some(a.clone())), cold);
+    let outside = on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::new();
+        (0..2)
+            .map(|_| {
+                let mut host = MemoryHost::new(context(), GAS);
+                vm.execute(&mut host, a.as_bytes(), b"x").result.unwrap();
+                host.gas_used()
+            })
+            .collect::<Vec<_>>()
+    })
+    .unwrap();
+    assert_eq!(outside, vec![cold[0], cold[0]]);
+}
+
+#[test]
+fn code_that_does_not_compile_or_runs_out_of_gas_first_is_not_paid_for() {
+    let schedule = pvm_gas::GasSchedule::default();
+    let bad = "def main(i):\n    return (\n".to_owned();
+    let gas = block_gas(vec![Some(bad.clone()), Some(bad.clone())], None);
+    assert_eq!(gas[0], gas[1], "a syntax error is charged compiling every time");
+    assert_eq!(
+        gas[0],
+        schedule.intrinsic(bad.len(), 1) + schedule.compile(bad.len())
+    );
+
+    // A call that cannot pay for compiling does not compile, and does not make
+    // the next call in the block cheap.
+    let code = "def main(i):\n    return i\n".to_owned() + &"#".repeat(10_000);
+    let (len, code2) = (code.len(), code.clone());
+    let (first, second) = on_interpreter_thread(move || {
+        let mut vm = PvmInterpreter::new();
+        vm.begin_block();
+        let schedule = pvm_gas::GasSchedule::default();
+        let short = schedule.intrinsic(len, 1) + schedule.compile(len) - 1;
+        let mut host = MemoryHost::new(context(), short);
+        let first = vm.execute(&mut host, code2.as_bytes(), b"x");
+        let mut host = MemoryHost::new(context(), GAS);
+        vm.execute(&mut host, code2.as_bytes(), b"x").result.unwrap();
+        vm.end_block();
+        (first.result.unwrap_err().kind, host.gas_used())
+    })
+    .unwrap();
+    assert_eq!(first, ErrorKind::Host(pvm_host::HostErrorKind::OutOfGas));
+    assert!(second > schedule.compile(code.len()), "{second}");
 }
 
 #[test]

@@ -98,6 +98,32 @@ fn the_next_call_on_the_same_interpreter_succeeds_as_on_a_new_one() {
 }
 
 #[test]
+fn a_rebuild_in_the_middle_of_a_block_keeps_what_the_block_paid_to_compile() {
+    // Gas of NORMAL's second call in a block, on an interpreter never rebuilt.
+    let reference = on_interpreter_thread(|| {
+        let mut vm = PvmInterpreter::new();
+        vm.begin_block();
+        normal_on(&mut vm);
+        normal_on(&mut vm).1.gas_used()
+    })
+    .expect("interpreter thread");
+    let after_panic = on_interpreter_thread(|| {
+        let mut vm = PvmInterpreter::new();
+        vm.begin_block();
+        normal_on(&mut vm);
+        assert_internal(&vm.execute(&mut panicking_host(), PANICS.as_bytes(), b""));
+        assert!(vm.is_poisoned());
+        // Rebuilt here: NORMAL is compiled again, but the block paid already.
+        let (exec, host) = normal_on(&mut vm);
+        exec.result.expect("succeeds");
+        assert_eq!(vm.code_cache().len(), 1, "compiled again after the rebuild");
+        host.gas_used()
+    })
+    .expect("interpreter thread");
+    assert_eq!(after_panic, reference);
+}
+
+#[test]
 fn a_pool_worker_that_panicked_serves_the_next_transaction_from_a_fresh_thread() {
     let pool = InterpreterPool::new(1, RuntimeConfig::default()).unwrap();
     let reference = on_interpreter_thread(|| normal_on(&mut PvmInterpreter::new()).0)
