@@ -10,7 +10,7 @@
 use std::sync::OnceLock;
 
 use commonware_codec::{Decode as _, Encode as _, EncodeSize as _};
-use pvm_overlay::{Receipt, ReceiptLimits};
+use pvm_chain::{Receipt, ReceiptLimits};
 use pvm_plugin::payload::{BlockPayload, PayloadLimits};
 use pvm_plugin::pvm_tx::{PvmHandler, PVM_TX_KIND};
 use pvm_plugin::registry::TxHandler as _;

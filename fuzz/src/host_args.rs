@@ -23,10 +23,10 @@ use arbitrary::{Result, Unstructured};
 use pvm_host::{HostApi as _, HostContext, HostErrorKind, MemoryHost};
 use pvm_runtime::ErrorKind;
 
-use crate::interpreter::{fuzz_gas_limit, run_twice, FUZZ_GAS_LIMIT};
+use crate::interpreter::{fuzz_gas_limit, run_twice};
 use crate::python::{bytes_literal, str_literal};
 
-/// Most calls in one contract: their gas stays well under [`FUZZ_GAS_LIMIT`].
+/// Most calls in one contract: their gas stays well under [`crate::interpreter::FUZZ_GAS_LIMIT`].
 const MAX_CALLS: usize = 24;
 /// Longest byte or string argument.
 const MAX_ARG: usize = 256;

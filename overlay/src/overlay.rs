@@ -6,7 +6,7 @@
 //! block in memory, answers reads from those pending writes first (read-your-writes, deletes
 //! are tombstones that hide the committed value) and falls through to a [CommittedView] of
 //! the state the block builds on. Nothing reaches storage until the block is merkleized and
-//! finalized (see [crate::chain]).
+//! finalized (see `pvm_chain`).
 //!
 //! # Checkpoints
 //!
@@ -40,9 +40,9 @@
 //!
 //! Contract execution is synchronous and Commonware storage is `async`, so the overlay never
 //! touches storage: [CommittedView::get] is a plain function. The view used by the chain
-//! ([crate::chain::BlockView]) is served entirely from memory: the pending writes of the
+//! (`pvm_chain::BlockView`) is served entirely from memory: the pending writes of the
 //! unfinalized ancestor blocks, then an in-memory mirror of all committed state that
-//! [crate::chain::ChainState] loads when it opens (by replaying the QMDB's active operations)
+//! `pvm_chain::ChainState` loads when it opens (by replaying the QMDB's active operations)
 //! and updates on every finalization. Reads therefore never miss, never block and never
 //! wait on the runtime, and the result depends only on the block's ancestry.
 //!

@@ -25,8 +25,9 @@ use clap::{Args, Parser, Subcommand};
 use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_alto::{AltoHost, RandomnessSeed};
+use pvm_chain::{ChainConfig, ChainState, Receipt, TxStatus};
 use pvm_host::{Bytes, HostContext, MemoryHost};
-use pvm_overlay::{Address, ChainConfig, ChainState, Receipt, TxStatus};
+use pvm_overlay::Address;
 use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfig};
 use serde_json::{json, Value};
 
@@ -764,7 +765,10 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
                 } else {
                     DEMO_TRANSFER_GAS
                 };
-                (PVM_TX_KIND, demo_transfer(&owner, token, nonce, gas).encode())
+                (
+                    PVM_TX_KIND,
+                    demo_transfer(&owner, token, nonce, gas).encode(),
+                )
             })
             .collect()
     })

@@ -23,28 +23,15 @@
 
 use std::time::Instant;
 
-use pvm_alto::RandomnessSeed;
-use pvm_overlay::{BlockView, Receipt, ReceiptLimits, StateOverlay, TxStatus};
+use pvm_chain::{BlockView, Receipt, ReceiptLimits, TxStatus};
+use pvm_overlay::StateOverlay;
 use pvm_runtime::PvmInterpreter;
 use thiserror::Error;
 
 use crate::{
     payload::{BlockPayload, PayloadError},
-    registry::{CheckedTx, ExecContext, Registry},
+    registry::{BlockEnv, CheckedTx, ExecContext, Registry, Rejection},
 };
-
-/// What a block tells its transactions about itself.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BlockEnv {
-    /// The block's height.
-    pub height: u64,
-    /// The block's digest.
-    pub digest: [u8; 32],
-    /// Its timestamp, milliseconds since the Unix epoch.
-    pub timestamp_ms: u64,
-    /// Source of contract randomness (carried in the payload).
-    pub seed: RandomnessSeed,
-}
 
 /// Why a block is invalid.
 #[derive(Clone, Debug, Error, PartialEq, Eq)]
@@ -66,7 +53,7 @@ pub enum BlockError {
         /// Position in the block.
         index: usize,
         /// What is wrong with it.
-        reason: String,
+        reason: Rejection,
     },
     /// The block's parent digest is not the digest of the block it is executed on.
     #[error(
@@ -147,7 +134,7 @@ impl BlockExecutor {
                 .check_many(&bytes)
                 .map_err(|(at, e)| BlockError::InvalidTx {
                     index: indexes[at],
-                    reason: e.0,
+                    reason: e,
                 })?;
             for (i, tx) in indexes.into_iter().zip(txs) {
                 checked[i] = Some(tx);
@@ -170,7 +157,7 @@ impl BlockExecutor {
     }
 
     /// Executes checked transactions in order on `overlay`; their receipts, each within
-    /// `receipt_limits` (the chain's, see [`pvm_overlay::ChainState::receipt_limits`]).
+    /// `receipt_limits` (the chain's, see [`pvm_chain::ChainState::receipt_limits`]).
     pub fn execute(
         &self,
         txs: &[CheckedTx],
@@ -209,7 +196,7 @@ impl BlockExecutor {
             let start = Instant::now();
             let receipt = handler
                 .execute(tx, &mut ctx)
-                .map_err(|e| BlockError::InvalidTx { index, reason: e.0 })?;
+                .map_err(|reason| BlockError::InvalidTx { index, reason })?;
             record_tx_metrics(handler.name(), &receipt, start);
             receipts.push(receipt);
         }

@@ -55,17 +55,17 @@ use commonware_cryptography::{ed25519, sha256, Digestible as _, Hasher as _, Sha
 use commonware_runtime::Spawner;
 use commonware_storage::Context;
 use pvm_alto::RandomnessSeed;
-use pvm_overlay::{BlockInfo, ChainConfig, ChainError, ChainState, PendingBlock, Receipt};
+use pvm_chain::{BlockInfo, ChainConfig, ChainError, ChainState, PendingBlock, Receipt};
 use pvm_runtime::{InterpreterPool, PoolError};
 use thiserror::Error;
 
 use crate::{
     config::{ConfigError, PvmConfig},
-    executor::{BlockEnv, BlockError, BlockExecutor},
+    executor::{BlockError, BlockExecutor},
     params::{ChainParams, ParamsError},
     payload::{BlockPayload, PayloadLimits},
     pvm_tx::PvmHandler,
-    registry::Registry,
+    registry::{BlockEnv, Registry},
 };
 
 /// Why a node could not start or process a block.

@@ -32,7 +32,7 @@
 //! # Where it is checked
 //!
 //! The first open of a store records the encoding as the chain's genesis
-//! ([`pvm_overlay::ChainState::genesis`]); every later open compares it with the node's own
+//! ([`pvm_chain::ChainState::genesis`]); every later open compares it with the node's own
 //! and refuses to start on a difference, naming the parameter ([`ParamsError::Differs`]).
 //! Blocks do not carry a header with the parameters' hash yet, so per block the node checks
 //! its own parameters' digest against the chain's before executing, and every block's
@@ -51,8 +51,9 @@
 //! ```
 
 use commonware_cryptography::{Hasher as _, Sha256};
+use pvm_chain::ReceiptLimits;
 use pvm_gas::{GasSchedule, MeteringMode, OpcodeCosts};
-use pvm_overlay::{Limits, ReceiptLimits};
+use pvm_overlay::Limits;
 use pvm_runtime::RuntimeConfig;
 use thiserror::Error;
 

@@ -17,7 +17,7 @@
 //!    is the new address.
 //!
 //! Every receipt is made to fit the chain's receipt bounds before the checkpoint
-//! closes ([`pvm_overlay::ReceiptLimits::fit`]): a long error message or log is cut
+//! closes ([`pvm_chain::ReceiptLimits::fit`]): a long error message or log is cut
 //! and marked, and a success whose output or events the receipt journal could not
 //! read back becomes a failure (`InvalidInput`, naming the bound), so its writes
 //! revert like any failure's.
@@ -27,8 +27,9 @@ use std::sync::Arc;
 use commonware_cryptography::{ed25519, BatchVerifier as _};
 use commonware_parallel::{Rayon, Sequential};
 use pvm_alto::AltoHost;
+use pvm_chain::{Receipt, ReceiptLimits, TxError as ReceiptError};
 use pvm_host::{HostContext, HostErrorKind};
-use pvm_overlay::{Address, Receipt, ReceiptLimits, StateKey, TxError as ReceiptError};
+use pvm_overlay::{Address, StateKey};
 use pvm_runtime::{Entry, ExecError};
 
 use crate::{
@@ -40,7 +41,7 @@ use crate::{
 // runtime keeps in full is then never cut again by the receipt, and never refused by the
 // journal.
 const _: () = assert!(
-    pvm_runtime::binding::MAX_LOG_BYTES == pvm_overlay::ReceiptLimits::MAX_LOG_BYTES,
+    pvm_runtime::binding::MAX_LOG_BYTES == pvm_chain::ReceiptLimits::MAX_LOG_BYTES,
     "the runtime's log cap differs from the receipt bound (pvm_host::MAX_LOG_BYTES)"
 );
 
@@ -99,10 +100,6 @@ impl PvmHandler {
     }
 }
 
-fn reject(e: TxError) -> Rejection {
-    Rejection(e.to_string())
-}
-
 impl TxHandler for PvmHandler {
     fn kind(&self) -> u8 {
         PVM_TX_KIND
@@ -113,8 +110,8 @@ impl TxHandler for PvmHandler {
     }
 
     fn check(&self, bytes: &[u8]) -> Result<CheckedTx, Rejection> {
-        let tx = Transaction::decode(bytes, &self.limits).map_err(reject)?;
-        tx.verify_signature().map_err(reject)?;
+        let tx = Transaction::decode(bytes, &self.limits)?;
+        tx.verify_signature()?;
         Ok(Self::checked(tx))
     }
 
@@ -122,7 +119,7 @@ impl TxHandler for PvmHandler {
         let decoded = txs
             .iter()
             .enumerate()
-            .map(|(i, bytes)| Transaction::decode(bytes, &self.limits).map_err(|e| (i, reject(e))))
+            .map(|(i, bytes)| Transaction::decode(bytes, &self.limits).map_err(|e| (i, e.into())))
             .collect::<Result<Vec<_>, _>>()?;
         if decoded.is_empty() {
             return Ok(Vec::new());
@@ -139,7 +136,7 @@ impl TxHandler for PvmHandler {
         if !valid {
             // Name the first bad signature.
             for (i, tx) in decoded.iter().enumerate() {
-                tx.verify_signature().map_err(|e| (i, reject(e)))?;
+                tx.verify_signature().map_err(|e| (i, e.into()))?;
             }
         }
         Ok(decoded.into_iter().map(Self::checked).collect())
@@ -153,37 +150,34 @@ impl TxHandler for PvmHandler {
         let tx = checked
             .body
             .downcast_ref::<Transaction>()
-            .ok_or_else(|| Rejection("not a PVM transaction".into()))?;
-        let state_err = |e: pvm_overlay::OverlayError| Rejection(format!("state: {e}"));
+            .ok_or(Rejection::WrongBody { handler: "pvm" })?;
 
         let nonce_key = nonce_key(&tx.sender);
-        let expected = match ctx.overlay.get(&nonce_key).map_err(state_err)? {
+        let expected = match ctx.overlay.get(&nonce_key)? {
             Some(bytes) => u64::from_be_bytes(
                 bytes
                     .try_into()
-                    .map_err(|_| Rejection("corrupt nonce in state".into()))?,
+                    .map_err(|_| Rejection::CorruptState { what: "nonce" })?,
             ),
             None => 0,
         };
         if tx.nonce != expected {
-            return Err(reject(TxError::WrongNonce {
+            return Err(TxError::WrongNonce {
                 sender: hex::encode(tx.sender.as_ref()),
                 expected,
                 got: tx.nonce,
-            }));
+            }
+            .into());
         }
         ctx.overlay
-            .set(nonce_key, (expected + 1).to_be_bytes().to_vec())
-            .map_err(state_err)?;
+            .set(nonce_key, (expected + 1).to_be_bytes().to_vec())?;
 
-        let checkpoint = ctx.overlay.checkpoint().map_err(state_err)?;
+        let checkpoint = ctx.overlay.checkpoint()?;
         let events_before = ctx.overlay.events().len();
         let (address, code, entry, input) = match &tx.action {
             Action::Deploy { code, init_input } => {
                 let address = tx.deployed_address();
-                ctx.overlay
-                    .set(code_key(&address), code.clone())
-                    .map_err(state_err)?;
+                ctx.overlay.set(code_key(&address), code.clone())?;
                 (
                     address,
                     Some(code.clone()),
@@ -192,7 +186,7 @@ impl TxHandler for PvmHandler {
                 )
             }
             Action::Call { contract, input } => {
-                let code = ctx.overlay.get(&code_key(contract)).map_err(state_err)?;
+                let code = ctx.overlay.get(&code_key(contract))?;
                 (*contract, code, Entry::Main, input.as_slice())
             }
         };
@@ -234,7 +228,7 @@ impl TxHandler for PvmHandler {
                     Receipt::success(checked.hash, gas_used, output, events).with_logs(logs);
                 match limits.fit(&mut receipt) {
                     Ok(()) => {
-                        ctx.overlay.commit(checkpoint).map_err(state_err)?;
+                        ctx.overlay.commit(checkpoint)?;
                         return Ok(receipt);
                     }
                     Err(overflow) => {
@@ -249,7 +243,7 @@ impl TxHandler for PvmHandler {
             }
             Err(error) => (error, logs, false),
         };
-        ctx.overlay.revert(checkpoint).map_err(state_err)?;
+        ctx.overlay.revert(checkpoint)?;
         failure_receipt(checked.hash, gas_used, error, limits)
     }
 }
@@ -263,9 +257,7 @@ fn failure_receipt(
 ) -> Result<Receipt, Rejection> {
     let mut receipt = Receipt::failure(hash, gas_used, error).with_logs(logs);
     receipt.truncated.logs = logs_cut;
-    limits
-        .fit(&mut receipt)
-        .map_err(|e| Rejection(format!("failure receipt: {e}")))?;
+    limits.fit(&mut receipt)?;
     Ok(receipt)
 }
 

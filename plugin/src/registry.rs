@@ -11,10 +11,26 @@
 
 use std::{any::Any, collections::BTreeMap, fmt, sync::Arc};
 
-use pvm_overlay::{BlockView, Receipt, ReceiptLimits, StateOverlay};
+use pvm_alto::RandomnessSeed;
+use pvm_chain::{BlockView, Receipt, ReceiptLimits, ReceiptOverflow};
+use pvm_overlay::{OverlayError, StateOverlay};
 use pvm_runtime::PvmInterpreter;
+use thiserror::Error;
 
-use crate::executor::BlockEnv;
+use crate::tx::TxError;
+
+/// What a block tells its transactions about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BlockEnv {
+    /// The block's height.
+    pub height: u64,
+    /// The block's digest.
+    pub digest: [u8; 32],
+    /// Its timestamp, milliseconds since the Unix epoch.
+    pub timestamp_ms: u64,
+    /// Source of contract randomness (carried in the payload).
+    pub seed: RandomnessSeed,
+}
 
 /// A transaction that passed its handler's stateless checks.
 pub struct CheckedTx {
@@ -54,13 +70,40 @@ pub struct ExecContext<'a> {
 
 /// Why a transaction makes its block invalid (as opposed to failing on its own,
 /// which its receipt records).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejection(pub String);
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+pub enum Rejection {
+    /// The transaction itself is invalid: it does not decode, is over a cap,
+    /// is badly signed or has the wrong nonce.
+    #[error(transparent)]
+    Tx(#[from] TxError),
+    /// A handler was given a transaction another handler checked.
+    #[error("the {handler} handler was given a transaction it did not check")]
+    WrongBody {
+        /// The handler's name.
+        handler: &'static str,
+    },
+    /// The block's state could not be read or written.
+    #[error("state: {0}")]
+    State(#[from] OverlayError),
+    /// A value in state is not what the handler wrote there.
+    #[error("corrupt {what} in state")]
+    CorruptState {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// Even cut to the bounds, a failure receipt does not fit them.
+    #[error("failure receipt: {0}")]
+    Receipt(#[from] ReceiptOverflow),
+}
 
-impl fmt::Display for Rejection {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
+/// Why [`Registry::register`] refused a handler.
+#[derive(Clone, Debug, Error, PartialEq, Eq)]
+#[error("transaction kind {kind} is already registered to {existing}")]
+pub struct KindTaken {
+    /// The kind asked for.
+    pub kind: u8,
+    /// The name of the handler that has it.
+    pub existing: &'static str,
 }
 
 /// One transaction type.
@@ -98,13 +141,13 @@ impl Registry {
     }
 
     /// Registers `handler` under its kind; refuses a kind that is taken.
-    pub fn register(&mut self, handler: Arc<dyn TxHandler>) -> Result<(), String> {
+    pub fn register(&mut self, handler: Arc<dyn TxHandler>) -> Result<(), KindTaken> {
         let kind = handler.kind();
         if let Some(existing) = self.handlers.get(&kind) {
-            return Err(format!(
-                "transaction kind {kind} is already registered to {}",
-                existing.name()
-            ));
+            return Err(KindTaken {
+                kind,
+                existing: existing.name(),
+            });
         }
         self.handlers.insert(kind, handler);
         Ok(())

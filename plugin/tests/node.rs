@@ -11,8 +11,8 @@ use commonware_consensus::types::{Height, Round, View};
 use commonware_cryptography::{ed25519, sha256, Digestible as _, Signer as _};
 use commonware_runtime::{deterministic, tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_alto::RandomnessSeed;
+use pvm_chain::{Receipt, TxStatus};
 use pvm_gas::{GasSchedule, MeteringMode};
-use pvm_overlay::{Receipt, TxStatus};
 use pvm_plugin::{
     config::PvmConfig,
     executor::BlockError,
@@ -373,9 +373,12 @@ fn blocks_fork_before_finalization() {
 fn block_errors_name_the_transaction() {
     let e = BlockError::InvalidTx {
         index: 3,
-        reason: "bad signature".into(),
+        reason: pvm_plugin::tx::TxError::Version(9).into(),
     };
-    assert_eq!(e.to_string(), "transaction 3: bad signature");
+    assert_eq!(
+        e.to_string(),
+        "transaction 3: unsupported transaction version 9 (this node reads version 1)"
+    );
 }
 
 /// A block naming `parent` as its parent, at `height` and `timestamp_ms`.

@@ -6,7 +6,8 @@
 
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{deterministic, Runner as _, Supervisor as _};
-use pvm_overlay::{Limits, Receipt, ReceiptLimits, TxStatus};
+use pvm_chain::{Receipt, ReceiptLimits, TxStatus};
+use pvm_overlay::Limits;
 use pvm_plugin::{
     config::PvmConfig,
     node::{local_block, PvmNode},
@@ -150,13 +151,7 @@ fn output_over_the_bound_fails_the_transaction() {
     let max = ReceiptLimits::MAX_OUTPUT_LEN;
     let code = contract("pvm_host.set_state(b'k', b'v')\n    return b'o' * n");
     let compile = pvm_gas::GasSchedule::default().compile(code.len());
-    let (at, over) = at_and_over(
-        2,
-        code,
-        max.to_string(),
-        (max + 1).to_string(),
-    )
-    .same();
+    let (at, over) = at_and_over(2, code, max.to_string(), (max + 1).to_string()).same();
     assert_eq!(at.status, TxStatus::Success);
     assert_eq!(at.output.len(), max);
     assert_eq!(over.status, TxStatus::Failure);

@@ -20,8 +20,8 @@ pub mod pristine;
 pub mod sandbox;
 
 pub use interpreter::{
-    execute_tx, on_interpreter_thread, CodeCache, Entry, CODE_CACHE_BYTES, ErrorKind, ExecError, Execution, Poison,
-    PvmInterpreter,
+    execute_tx, on_interpreter_thread, CodeCache, Entry, ErrorKind, ExecError, Execution, Poison,
+    PvmInterpreter, CODE_CACHE_BYTES,
 };
 pub use metering::{RuntimeConfig, UnsupportedMetering, OPCODE_METERING_BUILT};
 pub use pool::{InterpreterPool, Lease, PoolError};

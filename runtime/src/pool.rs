@@ -62,8 +62,14 @@ pub enum PoolError {
         size: usize,
     },
     /// A worker thread could not be started.
-    #[error("cannot start an interpreter worker: {0}")]
-    Spawn(String),
+    #[error("cannot start an interpreter worker: {kind}")]
+    Spawn {
+        /// What the operating system said.
+        kind: std::io::ErrorKind,
+    },
+    /// A worker thread ended before its interpreter was ready.
+    #[error("an interpreter worker died while starting")]
+    WorkerDied,
     /// The job panicked on its worker (the worker got a fresh interpreter).
     #[error("the interpreter worker panicked while running a job: {0}")]
     JobPanicked(String),
@@ -121,14 +127,12 @@ impl InterpreterPool {
             let ready = ready_tx.clone();
             let thread = worker
                 .spawn(Some(ready))
-                .map_err(|e| PoolError::Spawn(e.to_string()))?;
+                .map_err(|e| PoolError::Spawn { kind: e.kind() })?;
             *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(thread);
             workers.push(Worker { jobs, thread: slot });
         }
         for _ in 0..size {
-            ready_rx
-                .recv()
-                .map_err(|_| PoolError::Spawn("a worker died while starting".into()))?;
+            ready_rx.recv().map_err(|_| PoolError::WorkerDied)?;
         }
         shared
             .idle

@@ -223,7 +223,10 @@ fn code_that_does_not_compile_or_runs_out_of_gas_first_is_not_paid_for() {
     let schedule = pvm_gas::GasSchedule::default();
     let bad = "def main(i):\n    return (\n".to_owned();
     let gas = block_gas(vec![Some(bad.clone()), Some(bad.clone())], None);
-    assert_eq!(gas[0], gas[1], "a syntax error is charged compiling every time");
+    assert_eq!(
+        gas[0], gas[1],
+        "a syntax error is charged compiling every time"
+    );
     assert_eq!(
         gas[0],
         schedule.intrinsic(bad.len(), 1) + schedule.compile(bad.len())
@@ -241,7 +244,9 @@ fn code_that_does_not_compile_or_runs_out_of_gas_first_is_not_paid_for() {
         let mut host = MemoryHost::new(context(), short);
         let first = vm.execute(&mut host, code2.as_bytes(), b"x");
         let mut host = MemoryHost::new(context(), GAS);
-        vm.execute(&mut host, code2.as_bytes(), b"x").result.unwrap();
+        vm.execute(&mut host, code2.as_bytes(), b"x")
+            .result
+            .unwrap();
         vm.end_block();
         (first.result.unwrap_err().kind, host.gas_used())
     })

@@ -14,7 +14,8 @@ use commonware_storage::{
 };
 use commonware_utils::{NZUsize, NZU16, NZU64};
 use criterion::{criterion_group, criterion_main, Criterion};
-use pvm_overlay::{encode_entry, state_key_hash, ChainConfig, ChainState, StateKey};
+use pvm_chain::{encode_entry, state_key_hash, ChainConfig, ChainState};
+use pvm_overlay::StateKey;
 use std::time::{Duration, Instant};
 
 const WRITES: u64 = 10_000;

@@ -5,9 +5,8 @@ use commonware_runtime::{
     Runner as _, Supervisor as _,
 };
 use commonware_utils::Probability;
-use pvm_overlay::{
-    ChainConfig, ChainError, ChainState, Event, OverlayError, Receipt, StateKey, TxError,
-};
+use pvm_chain::{ChainConfig, ChainError, ChainState, Receipt, TxError};
+use pvm_overlay::{Event, OverlayError, StateKey};
 
 const ALICE: [u8; 32] = [0xa1; 32];
 const BOB: [u8; 32] = [0xb0; 32];

@@ -3,9 +3,8 @@
 
 use commonware_runtime::{deterministic, Runner as _};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
-use pvm_overlay::{
-    ChainConfig, ChainState, CommittedView, Limits, MemoryView, StateKey, StateOverlay,
-};
+use pvm_chain::{ChainConfig, ChainState};
+use pvm_overlay::{CommittedView, Limits, MemoryView, StateKey, StateOverlay};
 use std::{collections::BTreeMap, hint::black_box};
 
 const KEYS: u64 = 10_000;

@@ -1,11 +1,11 @@
 //! Blocks in flight: the view a block executes against, the execution handle and the
 //! merkleized (pending) block.
 
-use super::{BlockInfo, ChainError, Committed, QmdbBatch};
 use crate::{
-    overlay::{CommittedView, OverlayError, StateKey, StateOverlay},
     receipt::{Receipt, ReceiptLimits},
+    BlockInfo, ChainError, Committed, QmdbBatch,
 };
+use pvm_overlay::{CommittedView, OverlayError, StateKey, StateOverlay};
 use std::{
     collections::BTreeMap,
     sync::{Arc, RwLock},

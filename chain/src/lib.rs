@@ -26,7 +26,7 @@
 //! own QMDB batch ([commonware_storage::qmdb::any::batch::MerkleizedBatch] forks) and its own
 //! write set. Finalizing one applies it (and any unfinalized ancestors) and commits; its
 //! siblings become stale, and finalizing or building on them returns
-//! [ChainError::StaleBlock], reading through them [crate::OverlayError::StaleView].
+//! [ChainError::StaleBlock], reading through them [pvm_overlay::OverlayError::StaleView].
 //!
 //! # Storage layout
 //!
@@ -90,7 +90,8 @@
 //!
 //! ```
 //! use commonware_runtime::{deterministic, Runner as _};
-//! use pvm_overlay::{ChainConfig, ChainState, Receipt, StateKey};
+//! use pvm_overlay::StateKey;
+//! use pvm_chain::{ChainConfig, ChainState, Receipt};
 //!
 //! deterministic::Runner::default().start(|context| async move {
 //!     let mut chain = ChainState::open(context, ChainConfig::new("doc")).await.unwrap();
@@ -108,15 +109,15 @@
 //! });
 //! ```
 
+#![deny(missing_docs)]
+
 mod block;
+pub mod receipt;
 mod receipts;
 
 pub use block::{BlockExecution, BlockView, PendingBlock};
+pub use receipt::{Receipt, ReceiptLimits, ReceiptOverflow, Truncated, TxError, TxStatus};
 
-use crate::{
-    overlay::{CommittedView as _, Limits, OverlayError, StateKey, StateOverlay},
-    receipt::{Receipt, ReceiptLimits, ReceiptOverflow},
-};
 use block::{Lineage, Node};
 use commonware_codec::{Encode as _, ReadExt as _, Write as _};
 use commonware_cryptography::{sha256, Hasher as _, Sha256};
@@ -139,6 +140,7 @@ use commonware_storage::{
     Context,
 };
 use commonware_utils::{sequence::U64, NZUsize, NZU16, NZU64};
+use pvm_overlay::{CommittedView as _, Limits, OverlayError, StateKey, StateOverlay};
 use receipts::ReceiptStore;
 use std::{
     collections::BTreeMap,

@@ -10,7 +10,8 @@ use commonware_runtime::{
     Supervisor as _,
 };
 use commonware_utils::Probability;
-use pvm_overlay::{BlockInfo, ChainConfig, ChainState, Event, Receipt, StateKey, TxError};
+use pvm_chain::{BlockInfo, ChainConfig, ChainState, Receipt, TxError};
+use pvm_overlay::{Event, StateKey};
 use std::collections::BTreeMap;
 
 /// Blocks each seed must get committed.
@@ -142,11 +143,11 @@ struct Model {
 /// Runs the block's transactions on the chain overlay, the way the executor will.
 fn execute(
     chain: &ChainState<deterministic::Context>,
-    parent: Option<&pvm_overlay::PendingBlock>,
+    parent: Option<&pvm_chain::PendingBlock>,
     seed: u64,
     height: u64,
     variant: u64,
-) -> pvm_overlay::BlockExecution {
+) -> pvm_chain::BlockExecution {
     let mut block = chain
         .execute_block(parent, height, block_digest(seed, height, variant))
         .unwrap();

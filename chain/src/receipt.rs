@@ -6,7 +6,7 @@
 //! it succeeded, the gas it used, its output, the events it emitted (empty on failure, since a
 //! failed transaction's events are reverted with its state), on failure a [TxError] with the
 //! contract line number, and the contract's debug log (kept on failure too). Receipts are
-//! plain data: the block executor builds them, and [crate::chain::ChainState] stores them
+//! plain data: the block executor builds them, and [crate::ChainState] stores them
 //! with the block on finalization.
 //!
 //! # Format
@@ -34,16 +34,16 @@
 //! marked, with [Receipt::truncated] saying so) and refuses what cannot ([ReceiptOverflow]:
 //! output and events, which the executor turns into a failed transaction before its
 //! checkpoint commits). [ReceiptLimits::check] is the decoder's view of a finished receipt,
-//! which [crate::chain::BlockExecution::push_receipt] applies before anything is stored.
+//! which [crate::BlockExecution::push_receipt] applies before anything is stored.
 //! The defaults are the named constants on [ReceiptLimits] (events and their sizes are
-//! shared with the overlay's [crate::Limits], the log bound with the runtime through
+//! shared with the overlay's [pvm_overlay::Limits], the log bound with the runtime through
 //! [pvm_host::MAX_LOG_BYTES]).
 //!
 //! # Example
 //!
 //! ```
 //! use commonware_codec::{DecodeExt as _, Encode as _, Decode as _};
-//! use pvm_overlay::{Receipt, ReceiptLimits, TxStatus};
+//! use pvm_chain::{Receipt, ReceiptLimits, TxStatus};
 //!
 //! let receipt = Receipt::success([1; 32], 21_000, b"ok".to_vec(), vec![])
 //!     .with_logs(vec!["hello".into()]);
@@ -54,7 +54,7 @@
 //!
 //! // An error message longer than the decoder accepts is cut and marked before storing.
 //! let limits = ReceiptLimits::default();
-//! let mut failed = Receipt::failure([2; 32], 7, pvm_overlay::TxError {
+//! let mut failed = Receipt::failure([2; 32], 7, pvm_chain::TxError {
 //!     kind: "Exception".into(),
 //!     message: "x".repeat(5_000),
 //!     line: Some(2),
@@ -65,9 +65,9 @@
 //! assert!(Receipt::decode_cfg(failed.encode(), &limits).is_ok());
 //! ```
 
-use crate::overlay::{Address, Event, Limits};
 use bytes::{Buf, BufMut};
 use commonware_codec::{EncodeSize, Error as CodecError, RangeCfg, Read, ReadExt as _, Write};
+use pvm_overlay::{Address, Event, Limits};
 use thiserror::Error;
 
 /// Whether a transaction's effects were kept.
@@ -361,33 +361,26 @@ fn read_string(buf: &mut impl Buf, max: usize, what: &'static str) -> Result<Str
     String::from_utf8(read_bytes(buf, max)?).map_err(|_| CodecError::Invalid(what, "not UTF-8"))
 }
 
-impl Write for Event {
-    fn write(&self, buf: &mut impl BufMut) {
-        self.contract.write(buf);
-        write_bytes(self.topic.as_bytes(), buf);
-        write_bytes(&self.data, buf);
-    }
+// Events are the overlay's type; their encoding lives with the receipt's.
+fn write_event(event: &Event, buf: &mut impl BufMut) {
+    event.contract.write(buf);
+    write_bytes(event.topic.as_bytes(), buf);
+    write_bytes(&event.data, buf);
 }
 
-impl EncodeSize for Event {
-    fn encode_size(&self) -> usize {
-        32 + bytes_size(self.topic.as_bytes()) + bytes_size(&self.data)
-    }
+fn event_size(event: &Event) -> usize {
+    32 + bytes_size(event.topic.as_bytes()) + bytes_size(&event.data)
 }
 
-impl Read for Event {
-    type Cfg = ReceiptLimits;
-
-    fn read_cfg(buf: &mut impl Buf, cfg: &ReceiptLimits) -> Result<Self, CodecError> {
-        let contract = Address::read(buf)?;
-        let topic = read_string(buf, cfg.max_topic_len, "Event.topic")?;
-        let data = read_bytes(buf, cfg.max_event_data_len)?;
-        Ok(Self {
-            contract,
-            topic,
-            data,
-        })
-    }
+fn read_event(buf: &mut impl Buf, cfg: &ReceiptLimits) -> Result<Event, CodecError> {
+    let contract = Address::read(buf)?;
+    let topic = read_string(buf, cfg.max_topic_len, "Event.topic")?;
+    let data = read_bytes(buf, cfg.max_event_data_len)?;
+    Ok(Event {
+        contract,
+        topic,
+        data,
+    })
 }
 
 impl Write for TxError {
@@ -430,7 +423,7 @@ impl Write for Receipt {
         write_bytes(&self.output, buf);
         self.events.len().write(buf);
         for event in &self.events {
-            event.write(buf);
+            write_event(event, buf);
         }
         self.error.write(buf);
         self.logs.len().write(buf);
@@ -447,11 +440,7 @@ impl EncodeSize for Receipt {
             + 8
             + bytes_size(&self.output)
             + self.events.len().encode_size()
-            + self
-                .events
-                .iter()
-                .map(EncodeSize::encode_size)
-                .sum::<usize>()
+            + self.events.iter().map(event_size).sum::<usize>()
             + self.error.encode_size()
             + self.logs.len().encode_size()
             + self
@@ -476,7 +465,10 @@ impl Read for Receipt {
         let gas_used = u64::read(buf)?;
         let output = read_bytes(buf, cfg.max_output_len)?;
         let range: RangeCfg<usize> = (..=cfg.max_events).into();
-        let events = Vec::<Event>::read_cfg(buf, &(range, *cfg))?;
+        let count = usize::read_cfg(buf, &range)?;
+        let events = (0..count)
+            .map(|_| read_event(buf, cfg))
+            .collect::<Result<Vec<_>, _>>()?;
         let error = Option::<TxError>::read_cfg(buf, cfg)?;
         let lines = usize::read_cfg(buf, &(..=cfg.max_log_lines).into())?;
         let mut logs = Vec::with_capacity(lines);
