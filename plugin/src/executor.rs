@@ -166,28 +166,25 @@ impl BlockExecutor {
         receipt_limits: &ReceiptLimits,
         vm: &mut PvmInterpreter,
     ) -> Result<Vec<Receipt>, BlockError> {
-        // A code pays for compiling on its first call in the block only.
-        vm.begin_block();
-        let receipts = self.execute_in_block(txs, env, overlay, receipt_limits, vm);
-        vm.end_block();
-        receipts
-    }
-
-    fn execute_in_block(
-        &self,
-        txs: &[CheckedTx],
-        env: &BlockEnv,
-        overlay: &mut StateOverlay<BlockView>,
-        receipt_limits: &ReceiptLimits,
-        vm: &mut PvmInterpreter,
-    ) -> Result<Vec<Receipt>, BlockError> {
-        let mut receipts = Vec::with_capacity(txs.len());
         let mut ctx = ExecContext {
             overlay,
             env,
             receipt_limits,
             vm,
         };
+        // A code pays for compiling on its first call in the block only.
+        ctx.vm.begin_block();
+        let receipts = self.execute_in_block(txs, &mut ctx);
+        ctx.vm.end_block();
+        receipts
+    }
+
+    fn execute_in_block(
+        &self,
+        txs: &[CheckedTx],
+        ctx: &mut ExecContext<'_>,
+    ) -> Result<Vec<Receipt>, BlockError> {
+        let mut receipts = Vec::with_capacity(txs.len());
         for (index, tx) in txs.iter().enumerate() {
             let handler = self.registry.get(tx.kind).ok_or(BlockError::UnknownKind {
                 index,
@@ -195,7 +192,7 @@ impl BlockExecutor {
             })?;
             let start = Instant::now();
             let receipt = handler
-                .execute(tx, &mut ctx)
+                .execute(tx, ctx)
                 .map_err(|reason| BlockError::InvalidTx { index, reason })?;
             record_tx_metrics(handler.name(), &receipt, start);
             receipts.push(receipt);
