@@ -17,7 +17,7 @@ use std::{
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
 use pvm_plugin::{
-    cli::{demo_transfer, DEMO_FIRST_TRANSFER_GAS, DEMO_TRANSFER_GAS},
+    cli::{demo_transfer, demo_transfer_gas},
     config::PvmConfig,
     node::{local_block, PvmNode},
     payload::BlockPayload,
@@ -84,11 +84,7 @@ fn main() {
             (1..=BLOCK_TXS)
                 .map(|i| {
                     // The first call of a block pays for compiling the token.
-                    let gas = if i == 1 {
-                        DEMO_FIRST_TRANSFER_GAS
-                    } else {
-                        DEMO_TRANSFER_GAS
-                    };
+                    let gas = demo_transfer_gas(i - 1);
                     let tx = demo_transfer(&owner, token, round * BLOCK_TXS + i, gas);
                     (PVM_TX_KIND, tx.encode())
                 })

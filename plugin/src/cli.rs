@@ -671,6 +671,15 @@ pub const DEMO_TRANSFER_GAS: u64 = 200_000;
 /// first call in a block also pays for compiling it (about 600 gas per byte).
 pub const DEMO_FIRST_TRANSFER_GAS: u64 = 2_000_000;
 
+/// Gas limit of the demo transfer at `position` (from 0) in its block.
+pub fn demo_transfer_gas(position: u64) -> u64 {
+    if position == 0 {
+        DEMO_FIRST_TRANSFER_GAS
+    } else {
+        DEMO_TRANSFER_GAS
+    }
+}
+
 /// The demo's `nonce`-th transaction: `owner` sends one token of the token
 /// contract at `token` to an address derived from `nonce`, asking for `gas_limit`.
 pub fn demo_transfer(
@@ -760,15 +769,8 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         (0..size)
             .map(|i| {
                 nonce += 1;
-                let gas = if i == 0 {
-                    DEMO_FIRST_TRANSFER_GAS
-                } else {
-                    DEMO_TRANSFER_GAS
-                };
-                (
-                    PVM_TX_KIND,
-                    demo_transfer(&owner, token, nonce, gas).encode(),
-                )
+                let tx = demo_transfer(&owner, token, nonce, demo_transfer_gas(i));
+                (PVM_TX_KIND, tx.encode())
             })
             .collect()
     })
