@@ -192,7 +192,12 @@ def main(input):
     assert_eq!(lines[6], "<generator object main.<locals>.<genexpr>>");
     assert_eq!(lines[7], "True");
     assert_eq!(lines[10], "0");
-    assert_eq!(lines[11], format!("{:?}", (0..20).collect::<Vec<_>>()));
+    // Twenty equal hashes: the order is where the probe sequence of CPython
+    // 3.11's set table puts them, the same on every machine.
+    assert_eq!(
+        lines[11],
+        "[11, 12, 13, 14, 15, 16, 17, 18, 4, 1, 0, 3, 5, 6, 7, 8, 9, 10, 2, 19]"
+    );
     assert!(!first.contains("0x"), "{first}");
     // Identical in a second, separately created interpreter.
     assert_eq!(first, ok(code));
