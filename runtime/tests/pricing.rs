@@ -75,7 +75,12 @@ fn gas_grows_with_the_operand() {
                             l.gas
                         ));
                     } else {
-                        known.push(sweep::row_label(&family, row));
+                        known.push(format!(
+                            "{}: {} gas at n={small}, {} at n={large}",
+                            sweep::row_label(&family, row),
+                            s.gas,
+                            l.gas
+                        ));
                     }
                 } else if row.grows && !priced {
                     failures.push(format!(

@@ -12,7 +12,7 @@
 //! for, so a callable cannot be forgotten.
 //!
 //! A family at one size becomes one contract ([`contract`]): the operands are
-//! built at module level, each row is a function that runs its statement `k`
+//! built at module level, each row is a function that runs its statement `reps_`
 //! times between two calls of the mark `gl()`, and [`MarkHost`] records
 //! the instant and the gas left at every such call. The gas between two marks
 //! is deterministic (the pricing test reads it); the time is what the
@@ -179,26 +179,26 @@ pub fn contract(family: &Family, n: usize) -> String {
         code.push_str(line);
         code.push('\n');
     }
-    code.push_str("def r_empty(k):\n    gl()\n    gl()\n");
+    code.push_str("def r_empty(reps_):\n    gl()\n    gl()\n");
     for (i, row) in family.rows.iter().enumerate() {
-        code.push_str(&format!("def r{i}(k):\n    e = None\n"));
+        code.push_str(&format!("def r{i}(reps_):\n    err_ = None\n"));
         match &row.prep {
             None => {
-                code.push_str("    gl()\n    for _ in range(k):\n        try:\n");
+                code.push_str("    gl()\n    for _ in range(reps_):\n        try:\n");
                 code.push_str(&indent(&row.stmt, 12));
-                code.push_str("        except Exception as x_:\n            e = x_\n    gl()\n");
+                code.push_str("        except Exception as x_:\n            err_ = x_\n    gl()\n");
             }
             Some(prep) => {
-                code.push_str("    for _ in range(k):\n");
+                code.push_str("    for _ in range(reps_):\n");
                 code.push_str(&indent(prep, 8));
                 code.push_str("        gl()\n        try:\n");
                 code.push_str(&indent(&row.stmt, 12));
                 code.push_str(
-                    "        except Exception as x_:\n            e = x_\n        gl()\n",
+                    "        except Exception as x_:\n            err_ = x_\n        gl()\n",
                 );
             }
         }
-        code.push_str("    return e\n");
+        code.push_str("    return err_\n");
     }
     code.push_str("ROWS = [");
     for i in 0..family.rows.len() {
