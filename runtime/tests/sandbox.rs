@@ -202,3 +202,30 @@ def main(input):
     // Identical in a second, separately created interpreter.
     assert_eq!(first, ok(code));
 }
+
+#[test]
+fn class_hierarchies_are_bounded() {
+    // 63 classes under object make an MRO of 64, the most allowed: every walk
+    // of it (a missed lookup, isinstance, slot inheritance) is bounded work.
+    let deepest = "c = object\nfor i in range(63):\n    c = type('D', (c,), {})\n";
+    assert_eq!(
+        ok(&format!(
+            "{deepest}def main(_input):\n    return str(len(c.__mro__)) + ' ' + str(isinstance(c(), int))\n"
+        )),
+        "64 False"
+    );
+    let limit = "method resolution order may hold at most 64 classes";
+    for stmt in [
+        // One class deeper, by type() and by a class statement.
+        format!("{deepest}type('E', (c,), {{}})"),
+        format!("{deepest}class E(c):\n    pass"),
+        // 63 direct bases (with object and the class itself, 65).
+        "bases = tuple(type('B' + str(i), (), {}) for i in range(63))\ntype('W', bases, {})"
+            .to_string(),
+        // A metaclass whose mro() returns a longer list.
+        "class M(type):\n    def mro(cls):\n        return [cls] + [object] * 64\nclass C(metaclass=M):\n    pass"
+            .to_string(),
+    ] {
+        fails_with(&body(&stmt), limit);
+    }
+}
