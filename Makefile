@@ -11,7 +11,7 @@ setup:
 
 ## Deploy the token example and run 10,000 signed transfers through a node (the main job).
 demo: setup
-	$(CARGO) run $(CARGO_FLAGS) $(RELEASE) -q -p pvm-plugin --bin pvm -- demo
+	$(CARGO) run $(CARGO_FLAGS) $(RELEASE) -q -p pvm-cli --bin pvm -- demo
 
 ## Run every test, doctest and lint in release; then every test again with
 ## overflow checks and debug assertions on (profile `checked`), and the

@@ -283,12 +283,9 @@ impl PvmConfig {
         })
     }
 
-    /// The runtime configuration, refused if this build cannot honour it.
-    ///
-    /// A block pays for compiling a code once (its first call); the code must
-    /// then stay compiled for the rest of the block, so the most source one
-    /// block can pay to compile (`block_gas_limit / compile_per_byte`) must fit
-    /// in an interpreter's code cache ([`pvm_runtime::CODE_CACHE_BYTES`]).
+    /// The runtime configuration, refused if this build cannot honour it or
+    /// the block gas limit is above what the runtime can hold to its price
+    /// ([`RuntimeConfig::most_block_gas`]).
     pub fn runtime(&self) -> Result<RuntimeConfig, ConfigError> {
         let runtime = RuntimeConfig {
             schedule: self.schedule()?,
@@ -297,20 +294,28 @@ impl PvmConfig {
         };
         runtime.check_supported()?;
         let compile = runtime.schedule.compile_per_byte;
-        let cache = pvm_runtime::CODE_CACHE_BYTES as u64;
-        if compile == 0 || self.chain.block_gas_limit / compile > cache {
-            return Err(ConfigError::Value {
+        let cache = pvm_runtime::CODE_CACHE_BYTES;
+        let problem = match runtime.most_block_gas() {
+            None => Some(
+                "cannot be held to any price: the gas schedule's compile_per_byte is 0, so a \
+                 block could compile without bound"
+                    .to_string(),
+            ),
+            Some(most) if self.chain.block_gas_limit > most => Some(format!(
+                "({}) buys compiling more contract code in one block than an interpreter \
+                 keeps compiled ({cache} bytes at the schedule's compile_per_byte = \
+                 {compile}): lower it to at most {most}",
+                self.chain.block_gas_limit,
+            )),
+            Some(_) => None,
+        };
+        match problem {
+            Some(problem) => Err(ConfigError::Value {
                 key: "chain.block_gas_limit",
-                problem: format!(
-                    "({}) buys compiling more contract code in one block than an interpreter \
-                     keeps compiled ({cache} bytes at the schedule's compile_per_byte = \
-                     {compile}): lower it to at most {}",
-                    self.chain.block_gas_limit,
-                    cache.saturating_mul(compile)
-                ),
-            });
+                problem,
+            }),
+            None => Ok(runtime),
         }
-        Ok(runtime)
     }
 
     /// Transaction caps.
@@ -464,7 +469,7 @@ mod tests {
         let mut config = PvmConfig::default();
         config.chain.gas_schedule = path;
         let err = config.runtime().unwrap_err().to_string();
-        assert!(err.contains("compile_per_byte = 0"), "{err}");
+        assert!(err.contains("compile_per_byte is 0"), "{err}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

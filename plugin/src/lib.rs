@@ -1,4 +1,4 @@
-//! The PVM plugin for Alto nodes and the `pvm` command-line tool.
+//! The PVM plugin an Alto node embeds (the `pvm` binary is `pvm-cli`).
 //!
 //! - [`tx`]: signed PVM transactions, their codec and stateless checks.
 //! - [`payload`]: what a PVM chain puts in an Alto block's data.
@@ -8,18 +8,14 @@
 //! - [`node`]: [`node::PvmNode`], chain state + interpreter pool + executor.
 //! - [`config`]: the node operator's `pvm.toml`.
 //! - [`params`]: [`params::ChainParams`], the consensus parameters fixed at genesis.
-//! - [`telemetry`]: Prometheus metrics.
-//! - [`receipt`]: the receipt `pvm run` prints.
-//! - [`cli`]: the `pvm` binary's commands.
+//! - [`telemetry`]: the metrics PVM records (through the `metrics` facade).
 
-pub mod cli;
 pub mod config;
 pub mod executor;
 pub mod node;
 pub mod params;
 pub mod payload;
 pub mod pvm_tx;
-pub mod receipt;
 pub mod registry;
 pub mod telemetry;
 pub mod tx;

@@ -93,7 +93,7 @@ pub enum NodeError {
     Pool(#[from] PoolError),
     /// The task a block executes on did not finish (the runtime stopped or aborted it).
     #[error("the block's execution task did not finish: {0}")]
-    Task(String),
+    Task(#[source] commonware_runtime::Error),
     /// The node's chain parameters are not the chain's.
     #[error(transparent)]
     ChainParams(#[from] ParamsError),
@@ -227,7 +227,7 @@ impl<E: Context + Spawner> PvmNode<E> {
                 Ok::<_, PoolError>((execution, receipts))
             })
             .await
-            .map_err(|e| NodeError::Task(e.to_string()))??;
+            .map_err(NodeError::Task)??;
         let receipts = receipts.map_err(invalid)?;
         for receipt in &receipts {
             execution.push_receipt(receipt.clone())?;

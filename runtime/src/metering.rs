@@ -85,6 +85,19 @@ impl RuntimeConfig {
         }
     }
 
+    /// The most gas one block may carry with this configuration: a block pays
+    /// for compiling a code once (on its first call), so the code must stay
+    /// compiled for the rest of the block, and the most source one block can
+    /// pay to compile (`block gas / compile_per_byte`) must fit in an
+    /// interpreter's code cache ([`crate::CODE_CACHE_BYTES`]). `None` when
+    /// compiling is free, which no block gas limit can bound.
+    pub fn most_block_gas(&self) -> Option<u64> {
+        match self.schedule.compile_per_byte {
+            0 => None,
+            compile => Some((crate::CODE_CACHE_BYTES as u64).saturating_mul(compile)),
+        }
+    }
+
     /// The per-opcode cost table (all zero in coarse mode), shared by every
     /// interpreter with the same prices.
     fn cost_table(&self) -> &'static CostTable {

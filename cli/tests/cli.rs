@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use pvm_plugin::telemetry::{MAX_CONNECTIONS, MAX_REQUEST_BYTES};
+use pvm_cli::metrics::{MAX_CONNECTIONS, MAX_REQUEST_BYTES};
 use serde_json::Value;
 
 fn contracts() -> PathBuf {
@@ -426,7 +426,7 @@ fn http_get(addr: &str) -> std::io::Result<String> {
 fn grafana_dashboard_charts_metrics_the_node_exports() {
     let dashboard =
         std::fs::read_to_string(contracts().join("../../config/grafana-dashboard.json")).unwrap();
-    let telemetry = include_str!("../src/telemetry.rs");
+    let telemetry = include_str!("../../plugin/src/telemetry.rs");
     let json: Value = serde_json::from_str(&dashboard).unwrap();
     let variables: Vec<&str> = json["templating"]["list"]
         .as_array()

@@ -6,11 +6,11 @@
 //! | `pvm tx deploy <FILE>` / `pvm tx call <ADDR>` | prints a signed transaction as hex (a deploy prints the new address on stderr) |
 //! | `pvm block <TXFILE>` | executes the file's transactions (one hex per line) as one block |
 //! | `pvm receipt <TX_HASH> --state <DIR>` | prints a committed transaction's receipt and block height |
+//! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
+//! | `pvm config check <FILE>` | validates a `pvm.toml` and prints the effective configuration |
 //!
 //! `pvm block` and `pvm receipt` keep the chain in `--state DIR`; given
 //! `--config FILE` without `--state`, in the config's `storage_dir`.
-//! | `pvm demo` | deploys the token example and runs signed transfers through the whole node path |
-//! | `pvm config check <FILE>` | validates a `pvm.toml` and prints the effective configuration |
 //!
 //! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
 //! I/O, configuration or invalid-block errors.
@@ -31,14 +31,14 @@ use pvm_overlay::Address;
 use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfig};
 use serde_json::{json, Value};
 
-use crate::{
+use pvm_plugin::{
     config::PvmConfig,
     node::{local_block, NodeError, PvmNode},
     pvm_tx::PVM_TX_KIND,
-    receipt::RunReceipt,
-    telemetry,
     tx::{Action, Transaction},
 };
+
+use crate::{metrics as telemetry, receipt::RunReceipt};
 
 /// Exit code for a failed contract or transaction.
 pub const EXIT_FAILURE: i32 = 1;
@@ -589,8 +589,8 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
 }
 
 /// An invalid-block error with the transaction index replaced by its file line.
-fn name_line(file: &str, numbers: &[usize], error: &crate::executor::BlockError) -> String {
-    use crate::executor::BlockError;
+fn name_line(file: &str, numbers: &[usize], error: &pvm_plugin::executor::BlockError) -> String {
+    use pvm_plugin::executor::BlockError;
     match error {
         BlockError::InvalidTx { index, reason } => match numbers.get(*index) {
             Some(line) => {

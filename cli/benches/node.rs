@@ -1,4 +1,4 @@
-//! Node benchmarks, printed as one table (`cargo bench -p pvm-plugin --bench node`):
+//! Node benchmarks, printed as one table (`cargo bench --ignore-rust-version -p pvm-cli --bench node`):
 //!
 //! 1. interpreter pool checkout (+ return) versus building a fresh interpreter;
 //! 2. blocks of 10,000 signed token transfers through the node (best of 3): signature
@@ -16,8 +16,8 @@ use std::{
 
 use commonware_cryptography::{ed25519, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
+use pvm_cli::commands::{demo_transfer, demo_transfer_gas};
 use pvm_plugin::{
-    cli::{demo_transfer, demo_transfer_gas},
     config::PvmConfig,
     node::{local_block, PvmNode},
     payload::BlockPayload,

@@ -7,5 +7,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    std::process::exit(pvm_plugin::cli::main());
+    std::process::exit(pvm_cli::commands::main());
 }

@@ -2,7 +2,7 @@
 //! a node embedding PVM with its own exporter would (its own process, so the
 //! recorder installed here affects no other test).
 
-use pvm_plugin::telemetry::{self, TelemetryError};
+use pvm_cli::metrics::{self as telemetry, TelemetryError};
 
 #[test]
 fn install_reports_a_recorder_already_installed() {
