@@ -13,7 +13,8 @@
 //! `--config FILE` without `--state`, in the config's `storage_dir`.
 //!
 //! Exit codes: 0 success, 1 the contract (or a transaction) failed, 2 usage,
-//! I/O, configuration or invalid-block errors.
+//! I/O, configuration or invalid-block errors, 141 standard output closed
+//! early (`pvm … | head`; no panic, no message).
 
 use std::{
     net::SocketAddr,
@@ -32,13 +33,57 @@ use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfi
 use serde_json::{json, Value};
 
 use pvm_plugin::{
-    config::PvmConfig,
+    config::{PvmConfig, MAX_INPUT_BYTES_CAP},
     node::{local_block, NodeError, PvmNode},
     pvm_tx::PVM_TX_KIND,
     tx::{Action, Transaction},
 };
 
-use crate::{metrics as telemetry, receipt::RunReceipt};
+use crate::{
+    metrics as telemetry,
+    receipt::{escaped, RunReceipt},
+};
+
+/// `print!` through [`emit`].
+macro_rules! out {
+    ($($t:tt)*) => { emit(format_args!($($t)*)) };
+}
+
+/// `println!` through [`emit`].
+macro_rules! outln {
+    ($($t:tt)*) => { emit(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// `eprintln!` through [`emit_err`].
+macro_rules! errln {
+    ($($t:tt)*) => { emit_err(format_args!("{}\n", format_args!($($t)*))) };
+}
+
+/// Exit code when standard output is closed under `pvm` (`pvm … | head`):
+/// the status a process killed by `SIGPIPE` has, without the signal.
+pub const EXIT_BROKEN_PIPE: i32 = 141;
+
+/// Writes to standard output. A reader that went away ends the process
+/// quietly with [`EXIT_BROKEN_PIPE`] instead of a panic; any other write
+/// error is reported on standard error.
+fn emit(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_fmt(text).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_BROKEN_PIPE);
+        }
+        errln!("pvm: cannot write to standard output: {e}");
+        std::process::exit(EXIT_USAGE);
+    }
+}
+
+/// Writes to standard error, ignoring a closed one (progress and warnings go
+/// there; the work goes on without them).
+fn emit_err(text: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_fmt(text);
+}
 
 /// Exit code for a failed contract or transaction.
 pub const EXIT_FAILURE: i32 = 1;
@@ -91,21 +136,22 @@ enum ConfigCommand {
 struct RunArgs {
     /// Contract source file (Python).
     file: PathBuf,
-    /// Input passed to main() as UTF-8 bytes.
-    #[arg(long, conflicts_with = "input_hex")]
-    input: Option<String>,
-    /// Input passed to main() as hex-encoded bytes.
-    #[arg(long)]
-    input_hex: Option<String>,
+    #[command(flatten)]
+    input: InputArgs,
     /// Gas limit of the call.
     #[arg(long, default_value_t = DEFAULT_GAS_LIMIT)]
     gas_limit: u64,
-    /// Sender address as hex.
-    #[arg(long, default_value = "")]
-    sender: String,
-    /// Block height seen by the contract (without --state).
+    /// Sender the contract sees, as hex [default: the public key of test key
+    /// seed 0, the sender of `pvm tx ... --key-seed 0`].
+    #[arg(long)]
+    sender: Option<String>,
+    /// Block height seen by the contract (without --state; with it, the
+    /// chain's next height).
     #[arg(long, default_value_t = 1)]
     height: u64,
+    /// Block timestamp seen by the contract, in milliseconds since the Unix epoch.
+    #[arg(long, default_value_t = DEFAULT_RUN_TIMESTAMP_MS)]
+    timestamp_ms: u64,
     /// Keep the contract's state in this directory (a Commonware QMDB) across runs.
     #[arg(long)]
     state: Option<PathBuf>,
@@ -140,12 +186,79 @@ struct TxArgs {
     /// The sender's nonce (its number of earlier transactions).
     #[arg(long)]
     nonce: u64,
-    /// Input (init input for a deploy) as UTF-8.
-    #[arg(long, default_value = "")]
-    input: String,
+    #[command(flatten)]
+    input: InputArgs,
     /// Gas limit of the transaction.
     #[arg(long, default_value_t = DEFAULT_GAS_LIMIT)]
     gas_limit: u64,
+}
+
+/// The input bytes of a call or deploy, given one way at most (none: empty).
+/// A deploy passes them to the contract's `init`, a call to `main`.
+#[derive(Args, Debug)]
+#[group(multiple = false)]
+struct InputArgs {
+    /// Input as UTF-8 text.
+    #[arg(long)]
+    input: Option<String>,
+    /// Input as hex-encoded bytes.
+    #[arg(long)]
+    input_hex: Option<String>,
+    /// Input read from a file, byte for byte; `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    input_file: Option<PathBuf>,
+}
+
+impl InputArgs {
+    /// The input bytes, refused past `max` bytes (`cap` names the limit).
+    fn bytes(&self, max: usize, cap: &str) -> Result<Vec<u8>, Failure> {
+        let bytes = match (&self.input, &self.input_hex, &self.input_file) {
+            (Some(text), _, _) => text.as_bytes().to_vec(),
+            (_, Some(h), _) => parse_hex("--input-hex", h)?,
+            (_, _, Some(path)) => read_bounded(path, max)?,
+            (None, None, None) => Vec::new(),
+        };
+        if bytes.len() > max {
+            return Err(usage(format!(
+                "the input is {} bytes, more than {cap} ({max})",
+                bytes.len()
+            )));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Reads at most `max + 1` bytes of `path` (`-`: standard input), so an input
+/// over the cap is refused without reading all of it.
+fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, Failure> {
+    use std::io::Read as _;
+    let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
+    let mut bytes = Vec::new();
+    let read = if path == Path::new("-") {
+        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
+    };
+    let name = if path == Path::new("-") {
+        "standard input".to_string()
+    } else {
+        path.display().to_string()
+    };
+    read.map_err(|e| usage(format!("cannot read {name}: {e}")))?;
+    Ok(bytes)
+}
+
+/// The block timestamp `pvm run` gives a contract unless told otherwise
+/// (2024-01-01T00:00:00Z).
+pub const DEFAULT_RUN_TIMESTAMP_MS: u64 = 1_704_067_200_000;
+
+/// The sender `pvm run` gives a contract unless told otherwise: the public key
+/// of test key seed 0, which `pvm tx ... --key-seed 0` signs with.
+pub fn default_run_sender() -> Vec<u8> {
+    ed25519::PrivateKey::from_seed(0)
+        .public_key()
+        .as_ref()
+        .to_vec()
 }
 
 #[derive(Args, Debug)]
@@ -245,7 +358,7 @@ pub fn main() -> i32 {
     match result {
         Ok(code) => code,
         Err(Failure(code, msg)) => {
-            eprintln!("pvm: {msg}");
+            errln!("pvm: {msg}");
             code
         }
     }
@@ -288,11 +401,11 @@ fn config_check(file: &Path) -> Result<i32, Failure> {
     let config = PvmConfig::load(file).map_err(|e| usage(e.to_string()))?;
     config.runtime().map_err(|e| usage(e.to_string()))?;
     let text = config.to_toml().map_err(|e| usage(e.to_string()))?;
-    println!(
+    outln!(
         "# effective configuration of {} (defaults filled in, paths resolved)",
         file.display()
     );
-    print!("{text}");
+    out!("{text}");
     Ok(0)
 }
 
@@ -300,12 +413,14 @@ fn config_check(file: &Path) -> Result<i32, Failure> {
 
 fn run(args: RunArgs) -> Result<i32, Failure> {
     let code = read_file(&args.file)?;
-    let input = match (&args.input, &args.input_hex) {
-        (Some(t), _) => t.as_bytes().to_vec(),
-        (None, Some(h)) => parse_hex("--input-hex", h)?,
-        (None, None) => Vec::new(),
+    let input = args.input.bytes(
+        PvmConfig::default().tx_limits().max_input,
+        "the default chain's max_input_bytes",
+    )?;
+    let sender = match &args.sender {
+        Some(hex) => parse_hex("--sender", hex)?,
+        None => default_run_sender(),
     };
-    let sender = parse_hex("--sender", &args.sender)?;
     let receipt = match &args.state {
         None => {
             let context = HostContext {
@@ -313,16 +428,16 @@ fn run(args: RunArgs) -> Result<i32, Failure> {
                 block_hash: [0; 32],
                 tx_hash: local_tx_hash(&code, &input, &sender, args.height),
                 sender,
-                timestamp_ms: 0,
+                timestamp_ms: args.timestamp_ms,
             };
             run_in_memory(code, input, context, args.gas_limit)?
         }
-        Some(dir) => run_with_state(dir, code, input, sender, args.gas_limit)?,
+        Some(dir) => run_with_state(dir, code, input, sender, args.timestamp_ms, args.gas_limit)?,
     };
     if args.json {
-        println!("{}", receipt.to_json());
+        outln!("{}", receipt.to_json());
     } else {
-        print!("{}", receipt.to_text());
+        out!("{}", receipt.to_text());
     }
     Ok(if receipt.success() { 0 } else { EXIT_FAILURE })
 }
@@ -377,6 +492,7 @@ fn run_with_state(
     code: Vec<u8>,
     input: Vec<u8>,
     sender: Vec<u8>,
+    timestamp_ms: u64,
     gas_limit: u64,
 ) -> Result<RunReceipt, Failure> {
     std::fs::create_dir_all(dir)
@@ -397,7 +513,7 @@ fn run_with_state(
             block_hash: digest,
             tx_hash,
             sender,
-            timestamp_ms: 0,
+            timestamp_ms,
         };
         let overlay = block.overlay_mut();
         let checkpoint = overlay.checkpoint().map_err(|e| usage(e.to_string()))?;
@@ -455,12 +571,14 @@ fn run_with_state(
 // ---- pvm tx -----------------------------------------------------------------
 
 fn tx(cmd: TxCommand) -> Result<i32, Failure> {
+    // Any chain's own cap is checked by its nodes; none takes more than this.
+    let (max_input, cap) = (MAX_INPUT_BYTES_CAP, "any chain's max_input_bytes can be");
     let (common, action, address) = match cmd {
         TxCommand::Deploy { file, common } => {
             let code = read_file(&file)?;
             let action = Action::Deploy {
                 code,
-                init_input: common.input.as_bytes().to_vec(),
+                init_input: common.input.bytes(max_input, cap)?,
             };
             (common, action, true)
         }
@@ -471,16 +589,16 @@ fn tx(cmd: TxCommand) -> Result<i32, Failure> {
             })?;
             let action = Action::Call {
                 contract,
-                input: common.input.as_bytes().to_vec(),
+                input: common.input.bytes(max_input, cap)?,
             };
             (common, action, false)
         }
     };
     let key = ed25519::PrivateKey::from_seed(common.key_seed);
     let tx = Transaction::sign(&key, common.nonce, common.gas_limit, action);
-    println!("{}", hex::encode(tx.encode()));
+    outln!("{}", hex::encode(tx.encode()));
     if address {
-        eprintln!("contract address: {}", hex::encode(tx.deployed_address()));
+        errln!("contract address: {}", hex::encode(tx.deployed_address()));
     }
     Ok(0)
 }
@@ -566,19 +684,19 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
             "state_root": hex::encode(root),
             "receipts": receipts.iter().map(receipt_json).collect::<Vec<_>>(),
         });
-        println!("{value}");
+        outln!("{value}");
     } else {
-        println!(
+        outln!(
             "block {height}: {} transactions, {failed} failed",
             receipts.len()
         );
-        println!("state root: {}", hex::encode(root));
+        outln!("state root: {}", hex::encode(root));
         for r in &receipts {
             let status = match &r.error {
                 None => "success".to_owned(),
-                Some(e) => format!("failure ({}: {})", e.kind, e.message),
+                Some(e) => format!("failure ({}: {})", e.kind, escaped(&e.message)),
             };
-            println!(
+            outln!(
                 "  {} gas {:>9}  {status}",
                 hex::encode(r.tx_hash),
                 r.gas_used
@@ -651,10 +769,10 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
         ));
     };
     if args.json {
-        println!("{}", json!({"height": height, "receipt": receipt_json(&r)}));
+        outln!("{}", json!({"height": height, "receipt": receipt_json(&r)}));
     } else {
-        println!("block {height}");
-        println!(
+        outln!("block {height}");
+        outln!(
             "{}",
             serde_json::to_string_pretty(&receipt_json(&r)).unwrap_or_default()
         );
@@ -739,7 +857,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
     }
     if let Some(addr) = args.metrics_addr {
         let bound = telemetry::serve(addr).map_err(|e| usage(e.to_string()))?;
-        eprintln!("serving metrics at http://{bound}/metrics");
+        errln!("serving metrics at http://{bound}/metrics");
     } else {
         telemetry::install().map_err(|e| usage(e.to_string()))?;
     }
@@ -798,7 +916,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
             )));
         }
         if !json_out {
-            println!("deployed the token contract at {}", hex::encode(token));
+            outln!("deployed the token contract at {}", hex::encode(token));
         }
         let start = Instant::now();
         let (mut succeeded, mut failed, mut gas) = (0u64, 0u64, 0u64);
@@ -810,7 +928,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
             let (info, receipts) = node.apply(&block).await?;
             root = info.state_root;
             if blocks > 1 {
-                eprintln!("block {}: {done}/{} transfers", info.height, args.txs);
+                errln!("block {}: {done}/{} transfers", info.height, args.txs);
             }
             for r in &receipts {
                 gas += r.gas_used;
@@ -830,7 +948,7 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
         args.txs as f64 / elapsed.as_secs_f64()
     };
     if args.json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "txs": args.txs,
@@ -843,13 +961,13 @@ fn demo(args: DemoArgs) -> Result<i32, Failure> {
             })
         );
     } else {
-        println!(
+        outln!(
             "{} transfers: {succeeded} succeeded, {failed} failed",
             args.txs
         );
-        println!("gas used:   {gas}");
-        println!("state root: {}", hex::encode(root));
-        println!(
+        outln!("gas used:   {gas}");
+        outln!("state root: {}", hex::encode(root));
+        outln!(
             "throughput: {tx_per_s:.0} tx/s ({:.3} s, signature checks, execution and commit)",
             elapsed.as_secs_f64()
         );

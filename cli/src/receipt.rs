@@ -77,21 +77,39 @@ impl RunReceipt {
                 "error:    {}{}: {}\n",
                 e.kind.name(),
                 line,
-                e.message
+                escaped(&e.message)
             ));
         }
         s.push_str(&format!("events:   {}\n", self.events.len()));
         for e in &self.events {
-            s.push_str(&format!("  {} {}\n", e.topic, printable(&e.data)));
+            s.push_str(&format!("  {} {}\n", escaped(&e.topic), printable(&e.data)));
         }
         if !self.logs.is_empty() {
             s.push_str("logs:\n");
             for l in &self.logs {
-                s.push_str(&format!("  | {l}\n"));
+                s.push_str(&format!("  | {}\n", escaped(l)));
             }
         }
         s
     }
+}
+
+/// Contract-controlled text (logs, topics, messages) for a terminal: control
+/// characters are written as escapes (`\n`, `\u{1b}`), so a contract cannot
+/// forge lines of the receipt or drive the terminal.
+pub fn escaped(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Bytes shown as text when they are printable UTF-8, as hex otherwise.
@@ -106,6 +124,23 @@ fn printable(b: &[u8]) -> String {
 mod tests {
     use super::*;
     use pvm_runtime::ErrorKind;
+
+    #[test]
+    fn control_characters_are_escaped_in_text() {
+        let exec = Execution {
+            result: Err(ExecError {
+                kind: ErrorKind::Exception,
+                message: "ValueError: a\nstatus:   success".into(),
+                line: None,
+            }),
+            logs: vec!["\u{1b}[2Jcleared\ttab".into(), "café".into()],
+        };
+        let text = RunReceipt::new(exec, 1, vec![]).to_text();
+        assert!(text.contains("ValueError: a\\nstatus:   success"), "{text}");
+        assert!(text.contains("| \\u{1b}[2Jcleared\\ttab"), "{text}");
+        assert!(text.contains("| café"), "non-ASCII text is kept: {text}");
+        assert_eq!(text.lines().filter(|l| l.starts_with("status:")).count(), 1);
+    }
 
     #[test]
     fn failure_drops_events_keeps_logs() {

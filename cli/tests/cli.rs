@@ -850,3 +850,205 @@ fn config_check_prints_the_effective_configuration() {
     assert!(stderr.contains("chain.gas_schedule"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Runs `pvm` with `stdin` as its standard input.
+fn pvm_with_stdin(args: &[&str], stdin: &[u8]) -> (i32, String, String) {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pvm");
+    // Written from a thread while the output is read, and a pvm that stops
+    // reading (it was given a file, or refused the input) is no error here.
+    let mut pipe = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn inputs_come_as_text_hex_a_file_or_stdin() {
+    let echo = temp_contract("echo.py", "def main(input):\n    return input\n");
+    let echo = echo.to_str().unwrap();
+    // The default chain's largest input, of every byte value.
+    let max = pvm_plugin::config::PvmConfig::default()
+        .tx_limits()
+        .max_input;
+    let big: Vec<u8> = (0..max).map(|i| (i % 251) as u8).collect();
+    let dir = temp_dir("inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("input.bin");
+    std::fs::write(&file, &big).unwrap();
+    let gas = "1000000000";
+    for args in [
+        vec!["--input-file", file.to_str().unwrap()],
+        vec!["--input-file", "-"],
+    ] {
+        let mut all = vec!["run", echo, "--json", "--gas-limit", gas];
+        all.extend(args);
+        let (code, stdout, stderr) = pvm_with_stdin(&all, &big);
+        assert_eq!(code, 0, "{stderr}");
+        let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+        assert_eq!(r["output_hex"], hex::encode(&big), "{all:?}");
+    }
+    // Two ways at once, and an input over the chain's cap, are refused.
+    let (code, _, stderr) = pvm(&["run", echo, "--input", "a", "--input-hex", "62"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("cannot be used with"), "{stderr}");
+    let over = vec![0u8; max + 1];
+    let (code, _, stderr) = pvm_with_stdin(&["run", echo, "--input-file", "-"], &over);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("max_input_bytes"), "{stderr}");
+    let (code, _, stderr) = pvm(&["run", echo, "--input-file", "/nonexistent/input"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("cannot read /nonexistent/input"),
+        "{stderr}"
+    );
+
+    // `pvm tx` takes the same flags: a deploy's init input from stdin, a
+    // call's from a file, both signed byte for byte.
+    let (deploy, _) = pvm_ok_with_stdin(
+        &[
+            "tx",
+            "deploy",
+            echo,
+            "--key-seed",
+            "1",
+            "--nonce",
+            "0",
+            "--input-file",
+            "-",
+        ],
+        b"init bytes",
+    );
+    let (deploy_text, _) = tx(&[
+        "tx",
+        "deploy",
+        echo,
+        "--key-seed",
+        "1",
+        "--nonce",
+        "0",
+        "--input",
+        "init bytes",
+    ]);
+    assert_eq!(deploy, deploy_text);
+    let addr = "00".repeat(32);
+    let (call, _) = tx(&[
+        "tx",
+        "call",
+        &addr,
+        "--key-seed",
+        "1",
+        "--nonce",
+        "1",
+        "--input-file",
+        file.to_str().unwrap(),
+    ]);
+    assert!(
+        call.contains(&hex::encode(&big[..64])),
+        "the call carries the file's bytes"
+    );
+}
+
+fn pvm_ok_with_stdin(args: &[&str], stdin: &[u8]) -> (String, String) {
+    let (code, stdout, stderr) = pvm_with_stdin(args, stdin);
+    assert_eq!(code, 0, "{stderr}");
+    (stdout.trim().to_owned(), stderr)
+}
+
+#[test]
+fn run_gives_a_sender_a_timestamp_and_height_one_by_default() {
+    let path = temp_contract(
+        "defaults.py",
+        "import pvm_host\ndef main(input):\n    c = pvm_host.context()\n    return c['sender'].hex() + ' ' + str(c['timestamp_ms']) + ' ' + str(c['block_height'])\n",
+    );
+    let (code, stdout, stderr) = pvm(&["run", path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let out = String::from_utf8(hex::decode(r["output_hex"].as_str().unwrap()).unwrap()).unwrap();
+    let sender = hex::encode(pvm_cli::commands::default_run_sender());
+    assert_eq!(
+        out,
+        format!("{sender} {} 1", pvm_cli::commands::DEFAULT_RUN_TIMESTAMP_MS)
+    );
+    assert_eq!(sender.len(), 64, "an ed25519 public key");
+    // The sender is the one `pvm tx --key-seed 0` signs as.
+    let (deploy, _) = tx(&[
+        "tx",
+        "deploy",
+        path.to_str().unwrap(),
+        "--key-seed",
+        "0",
+        "--nonce",
+        "0",
+    ]);
+    assert!(deploy.contains(&sender), "{deploy}");
+    let (_, help, _) = pvm(&["run", "--help"]);
+    for documented in ["test key", "seed 0", "--timestamp-ms", "--height"] {
+        assert!(
+            help.contains(documented),
+            "run --help lacks {documented:?}:\n{help}"
+        );
+    }
+    let (_, help, _) = pvm(&["tx", "call", "--help"]);
+    assert!(!help.contains("init input"), "{help}");
+}
+
+#[test]
+fn a_closed_stdout_ends_pvm_quietly() {
+    use std::process::Stdio;
+    // 5,000 log lines, and a reader that takes none of them.
+    let path = temp_contract(
+        "loud.py",
+        "def main(input):\n    for i in range(5000):\n        print('line', i)\n    return b''\n",
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pvm"))
+        .args(["run", path.to_str().unwrap(), "--gas-limit", "100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(pvm_cli::commands::EXIT_BROKEN_PIPE),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn contract_text_is_printed_with_control_characters_escaped() {
+    let path = temp_contract(
+        "forge.py",
+        "import pvm_host\ndef main(input):\n    print('\\x1b[2J\\nstatus:   success')\n    raise ValueError('x\\nstatus:   success')\n",
+    );
+    let (code, stdout, _) = pvm(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("status:")).count(),
+        1,
+        "{stdout}"
+    );
+    assert!(!stdout.contains('\x1b'), "{stdout:?}");
+    assert!(
+        stdout.contains("ValueError: x\\nstatus:   success"),
+        "{stdout}"
+    );
+}
