@@ -234,15 +234,12 @@ fn read_bounded(path: &Path, max: usize) -> Result<Vec<u8>, Failure> {
     use std::io::Read as _;
     let limit = u64::try_from(max).unwrap_or(u64::MAX).saturating_add(1);
     let mut bytes = Vec::new();
-    let read = if path == Path::new("-") {
-        std::io::stdin().lock().take(limit).read_to_end(&mut bytes)
+    let (read, name) = if path == Path::new("-") {
+        let read = std::io::stdin().lock().take(limit).read_to_end(&mut bytes);
+        (read, "standard input".to_string())
     } else {
-        std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes))
-    };
-    let name = if path == Path::new("-") {
-        "standard input".to_string()
-    } else {
-        path.display().to_string()
+        let read = std::fs::File::open(path).and_then(|f| f.take(limit).read_to_end(&mut bytes));
+        (read, path.display().to_string())
     };
     read.map_err(|e| usage(format!("cannot read {name}: {e}")))?;
     Ok(bytes)
