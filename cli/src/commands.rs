@@ -25,23 +25,22 @@ use std::{
 use clap::{Args, Parser, Subcommand};
 use commonware_cryptography::{ed25519, Hasher as _, Sha256, Signer as _};
 use commonware_runtime::{tokio as cw_tokio, Runner as _, Supervisor as _};
-use pvm_alto::{AltoHost, RandomnessSeed};
-use pvm_chain::{ChainConfig, ChainState, Receipt, TxStatus};
+use pvm_chain::{Receipt, TxStatus};
 use pvm_host::{Bytes, HostContext, MemoryHost};
-use pvm_overlay::Address;
-use pvm_runtime::{on_interpreter_thread, Execution, PvmInterpreter, RuntimeConfig};
+use pvm_overlay::{Address, StateKey};
+use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
 use serde_json::{json, Value};
 
 use pvm_plugin::{
     config::{PvmConfig, MAX_INPUT_BYTES_CAP},
     node::{local_block, NodeError, PvmNode},
-    pvm_tx::PVM_TX_KIND,
+    pvm_tx::{self, PVM_TX_KIND},
     tx::{Action, Transaction},
 };
 
 use crate::{
     metrics as telemetry,
-    receipt::{escaped, RunReceipt},
+    receipt::{escaped, printable, RunReceipt},
 };
 
 /// `print!` through [`emit`].
@@ -111,9 +110,17 @@ enum Command {
     #[command(subcommand)]
     Tx(TxCommand),
     /// Execute a file of transactions (one hex per line) as one block.
+    #[command(
+        after_help = "Exit status: 0 when every transaction succeeded; 1 when one or more \
+        failed (their failure receipts are committed with the block); 2 when the block was \
+        refused (a bad line, an invalid transaction, a limit) and nothing was applied, or on a \
+        usage, I/O or configuration error."
+    )]
     Block(BlockArgs),
     /// Print the committed receipt of a transaction.
     Receipt(ReceiptArgs),
+    /// Print a deployed contract's committed state: every key, or KEY's value.
+    State(StateArgs),
     /// Deploy the token example and run signed transfers through the node.
     Demo(DemoArgs),
     /// Node configuration (pvm.toml).
@@ -138,23 +145,38 @@ struct RunArgs {
     file: PathBuf,
     #[command(flatten)]
     input: InputArgs,
-    /// Gas limit of the call.
+    /// Gas limit of the call (with a chain, of each transaction).
     #[arg(long, default_value_t = DEFAULT_GAS_LIMIT)]
     gas_limit: u64,
-    /// Sender the contract sees, as hex [default: the public key of test key
-    /// seed 0, the sender of `pvm tx ... --key-seed 0`].
-    #[arg(long)]
+    /// Sender the contract sees, as hex (without a chain) [default: the public
+    /// key of --key-seed].
+    #[arg(long, conflicts_with = "key_seed")]
     sender: Option<String>,
-    /// Block height seen by the contract (without --state; with it, the
-    /// chain's next height).
-    #[arg(long, default_value_t = 1)]
-    height: u64,
-    /// Block timestamp seen by the contract, in milliseconds since the Unix epoch.
-    #[arg(long, default_value_t = DEFAULT_RUN_TIMESTAMP_MS)]
-    timestamp_ms: u64,
-    /// Keep the contract's state in this directory (a Commonware QMDB) across runs.
+    /// Seed of the test key that sends (and, with a chain, signs) the
+    /// transactions [default: 0, as `pvm tx ... --key-seed 0`].
+    #[arg(long)]
+    key_seed: Option<u64>,
+    /// Block height seen by the contract, without a chain (a chain's blocks
+    /// come at its next height) [default: 1].
+    #[arg(long)]
+    height: Option<u64>,
+    /// Block timestamp seen by the contract, in milliseconds since the Unix
+    /// epoch, without a chain [default: 1704067200000].
+    #[arg(long)]
+    timestamp_ms: Option<u64>,
+    /// Run on the chain kept in this directory, the one `pvm block --state DIR`
+    /// uses: the first run of FILE deploys it (its init() gets no input) and
+    /// calls main(input) in one block; later runs call that contract.
     #[arg(long)]
     state: Option<PathBuf>,
+    /// Node configuration file (pvm.toml): the chain's limits, and its
+    /// storage_dir as the default --state.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// With a chain: deploy FILE again as a new contract (new address, empty
+    /// state), for when its code changed since its first run.
+    #[arg(long)]
+    redeploy: bool,
     /// Print the receipt as one JSON object.
     #[arg(long)]
     json: bool,
@@ -166,6 +188,10 @@ enum TxCommand {
     Deploy {
         /// Contract source file (Python).
         file: PathBuf,
+        /// Deploy FILE even though it defines no `main(input)` and no `Actor`
+        /// class (every call to it would fail).
+        #[arg(long)]
+        allow_no_entry: bool,
         #[command(flatten)]
         common: TxArgs,
     },
@@ -290,6 +316,26 @@ struct ReceiptArgs {
 }
 
 #[derive(Args, Debug)]
+struct StateArgs {
+    /// The contract's address, 64 hex digits.
+    addr_hex: String,
+    /// One key to print, as UTF-8 text [default: every key of the contract].
+    key: Option<String>,
+    /// The key as hex-encoded bytes instead.
+    #[arg(long, conflicts_with = "key")]
+    key_hex: Option<String>,
+    /// Chain state directory [default: the config's storage_dir with --config].
+    #[arg(long)]
+    state: Option<PathBuf>,
+    /// Node configuration file (pvm.toml); its storage_dir is the default --state.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
 struct DemoArgs {
     /// Number of signed token transfers to run.
     #[arg(long, default_value_t = 10_000)]
@@ -349,6 +395,7 @@ pub fn main() -> i32 {
         Command::Tx(cmd) => tx(cmd),
         Command::Block(args) => block(args),
         Command::Receipt(args) => receipt(args),
+        Command::State(args) => state(args),
         Command::Demo(args) => demo(args),
         Command::Config(ConfigCommand::Check { file }) => config_check(&file),
     };
@@ -409,27 +456,62 @@ fn config_check(file: &Path) -> Result<i32, Failure> {
 // ---- pvm run ----------------------------------------------------------------
 
 fn run(args: RunArgs) -> Result<i32, Failure> {
+    let config = load_config(args.config.as_deref())?;
     let code = read_file(&args.file)?;
     let input = args.input.bytes(
-        PvmConfig::default().tx_limits().max_input,
-        "the default chain's max_input_bytes",
+        config.tx_limits().max_input,
+        if args.config.is_some() {
+            "the chain's max_input_bytes"
+        } else {
+            "the default chain's max_input_bytes"
+        },
     )?;
-    let sender = match &args.sender {
-        Some(hex) => parse_hex("--sender", hex)?,
-        None => default_run_sender(),
-    };
-    let receipt = match &args.state {
+    let seed = args.key_seed.unwrap_or(0);
+    let receipt = match state_dir(args.state.as_deref(), args.config.as_deref(), &config) {
         None => {
+            if args.redeploy {
+                return Err(usage("--redeploy needs a chain: give --state DIR"));
+            }
+            let sender = match &args.sender {
+                Some(hex) => parse_hex("--sender", hex)?,
+                None => ed25519::PrivateKey::from_seed(seed)
+                    .public_key()
+                    .as_ref()
+                    .to_vec(),
+            };
+            let height = args.height.unwrap_or(1);
             let context = HostContext {
-                block_height: args.height,
+                block_height: height,
                 block_hash: [0; 32],
-                tx_hash: local_tx_hash(&code, &input, &sender, args.height),
+                tx_hash: local_tx_hash(&code, &input, &sender, height),
                 sender,
-                timestamp_ms: args.timestamp_ms,
+                timestamp_ms: args.timestamp_ms.unwrap_or(DEFAULT_RUN_TIMESTAMP_MS),
             };
             run_in_memory(code, input, context, args.gas_limit)?
         }
-        Some(dir) => run_with_state(dir, code, input, sender, args.timestamp_ms, args.gas_limit)?,
+        Some(dir) => {
+            for (given, flag) in [
+                (args.sender.is_some(), "--sender"),
+                (args.height.is_some(), "--height"),
+                (args.timestamp_ms.is_some(), "--timestamp-ms"),
+            ] {
+                if given {
+                    return Err(usage(format!(
+                        "{flag} is for a run without a chain: on a chain the sender is \
+                         --key-seed's key and the block comes at the chain's next height"
+                    )));
+                }
+            }
+            let chain_run = ChainRun {
+                file: &args.file,
+                code,
+                input,
+                key: ed25519::PrivateKey::from_seed(seed),
+                gas_limit: args.gas_limit,
+                redeploy: args.redeploy,
+            };
+            run_on_chain(&dir, &config, chain_run)?
+        }
     };
     if args.json {
         outln!("{}", receipt.to_json());
@@ -477,92 +559,129 @@ fn run_in_memory(
     .map_err(|e| usage(format!("the interpreter crashed (a bug in pvm): {e}")))
 }
 
-/// The namespace `pvm run --state` keeps a contract's state in: a digest of its code.
-fn run_namespace(code: &[u8]) -> [u8; 32] {
-    Sha256::hash(&[b"pvm/run/v1", code]).0
-}
+/// The file in a chain directory where `pvm run` records which contract each
+/// source file was deployed as (absolute path to address, JSON).
+const RUN_INDEX: &str = "pvm-run-contracts.json";
 
-/// Executes the call as a one-transaction block on the chain state in `dir`:
-/// committed on success, reverted on failure.
-fn run_with_state(
-    dir: &Path,
+/// One `pvm run` on a chain.
+struct ChainRun<'a> {
+    file: &'a Path,
     code: Vec<u8>,
     input: Vec<u8>,
-    sender: Vec<u8>,
-    timestamp_ms: u64,
+    key: ed25519::PrivateKey,
     gas_limit: u64,
-) -> Result<RunReceipt, Failure> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
-    let runner = cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(dir));
-    runner.start(|context| async move {
-        let mut chain = ChainState::open(context.child("chain"), ChainConfig::new("pvm-run"))
-            .await
-            .map_err(|e| usage(format!("cannot open state in {}: {e}", dir.display())))?;
-        let height = chain.last_committed().map_or(1, |tip| tip.height + 1);
-        let tx_hash = local_tx_hash(&code, &input, &sender, height);
-        let digest = Sha256::hash(&[b"pvm/run-block/v1", &tx_hash]).0;
-        let mut block = chain
-            .execute_block(None, height, digest)
-            .map_err(|e| usage(e.to_string()))?;
-        let context = HostContext {
-            block_height: height,
-            block_hash: digest,
-            tx_hash,
-            sender,
-            timestamp_ms,
+    redeploy: bool,
+}
+
+/// Deploys `run.file` on the chain in `dir` unless an earlier run did (then
+/// checks the deployed code is still the file's), calls its main(input), and
+/// commits the block; the receipt is the call's, or the deploy's if it failed.
+fn run_on_chain(dir: &Path, config: &PvmConfig, run: ChainRun<'_>) -> Result<RunReceipt, Failure> {
+    create_state_dir(dir)?;
+    let file = std::fs::canonicalize(run.file)
+        .map_err(|e| usage(format!("cannot read {}: {e}", run.file.display())))?;
+    let name = file.display().to_string();
+    let index_path = dir.join(RUN_INDEX);
+    let mut index: std::collections::BTreeMap<String, String> = match std::fs::read(&index_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| usage(format!("{} is not valid: {e}", index_path.display())))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Default::default(),
+        Err(e) => return Err(usage(format!("cannot read {}: {e}", index_path.display()))),
+    };
+    let known: Option<Address> = match index.get(&name) {
+        Some(hex) if !run.redeploy => Some(
+            parse_hex(RUN_INDEX, hex)?
+                .try_into()
+                .map_err(|_| usage(format!("{} is not valid", index_path.display())))?,
+        ),
+        _ => None,
+    };
+    let shown = run.file.display().to_string();
+    let (deployed, receipt) = with_node(Some(dir), config, async |node| {
+        let sender = run.key.public_key();
+        let mut nonce = match node.chain().get(&pvm_tx::nonce_key(&sender)) {
+            Some(bytes) => u64::from_be_bytes(
+                bytes
+                    .try_into()
+                    .map_err(|_| usage("the chain's nonce record is corrupt"))?,
+            ),
+            None => 0,
         };
-        let overlay = block.overlay_mut();
-        let checkpoint = overlay.checkpoint().map_err(|e| usage(e.to_string()))?;
-        let events_before = overlay.events().len();
-        let namespace = run_namespace(&code);
-        let (execution, gas_used) = std::thread::scope(|scope| {
-            std::thread::Builder::new()
-                .stack_size(pvm_runtime::sandbox::STACK_SIZE)
-                .spawn_scoped(scope, || {
-                    let mut vm = PvmInterpreter::with_config(RuntimeConfig::default());
-                    let mut host = AltoHost::new(
-                        overlay,
-                        namespace,
-                        context,
-                        RandomnessSeed(digest),
-                        gas_limit,
-                    );
-                    let execution: Execution = vm.execute(&mut host, &code, &input);
-                    (execution, host.gas_used())
-                })
-                .expect("spawn interpreter thread")
-                .join()
-                .map_err(|_| usage("the interpreter crashed (a bug in pvm)"))
-        })?;
-        let events: Vec<pvm_host::Event> = overlay.events()[events_before..]
-            .iter()
-            .map(|e| pvm_host::Event {
-                topic: e.topic.clone(),
-                data: e.data.clone(),
-            })
-            .collect();
-        let receipt = RunReceipt::new(execution, gas_used, events);
-        if receipt.success() {
-            overlay
-                .commit(checkpoint)
-                .map_err(|e| usage(e.to_string()))?;
-            let pending = chain
-                .merkleize(block)
-                .await
-                .map_err(|e| usage(e.to_string()))?;
-            chain
-                .finalize(&pending)
-                .await
-                .map_err(|e| usage(e.to_string()))?;
-        } else {
-            overlay
-                .revert(checkpoint)
-                .map_err(|e| usage(e.to_string()))?;
+        let mut txs = Vec::new();
+        let contract = match known {
+            Some(address) => {
+                match node.chain().get(&pvm_tx::code_key(&address)) {
+                    Some(code) if code == run.code => {}
+                    Some(_) => {
+                        return Err(usage(format!(
+                            "{shown} changed since its first run deployed it at {}; a \
+                             contract's code cannot change: pass --redeploy to deploy it as a new \
+                             contract (new address, empty state)",
+                            hex::encode(address)
+                        )))
+                    }
+                    None => {
+                        return Err(usage(format!(
+                            "{} records {shown} at {}, which this chain has no contract at; \
+                             pass --redeploy to deploy it",
+                            index_path.display(),
+                            hex::encode(address)
+                        )))
+                    }
+                }
+                address
+            }
+            None => {
+                let deploy = Transaction::sign(
+                    &run.key,
+                    nonce,
+                    run.gas_limit,
+                    Action::Deploy {
+                        code: run.code.clone(),
+                        init_input: Vec::new(),
+                    },
+                );
+                nonce += 1;
+                txs.push((PVM_TX_KIND, deploy.encode()));
+                deploy.deployed_address()
+            }
+        };
+        let call = Transaction::sign(
+            &run.key,
+            nonce,
+            run.gas_limit,
+            Action::Call {
+                contract,
+                input: run.input.clone(),
+            },
+        );
+        txs.push((PVM_TX_KIND, call.encode()));
+        let deploying = txs.len() == 2;
+        let block = local_block(node.chain().last_committed(), txs);
+        let receipts = match node.apply(&block).await {
+            Ok((_, receipts)) => receipts,
+            Err(NodeError::InvalidBlock { error, .. }) => {
+                return Err(usage(format!("{shown}: {error}; nothing was applied")))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let first = &receipts[0];
+        if deploying && first.status == TxStatus::Failure {
+            return Ok((None, RunReceipt::committed(first)));
         }
-        chain.close().await.map_err(|e| usage(e.to_string()))?;
-        Ok(receipt)
-    })
+        let last = receipts.last().expect("the call's receipt");
+        Ok((deploying.then_some(contract), RunReceipt::committed(last)))
+    })?;
+    if let Some(address) = deployed {
+        index.insert(name, hex::encode(address));
+        let text = serde_json::to_vec_pretty(&index).expect("index serializes");
+        let tmp = dir.join(format!("{RUN_INDEX}.tmp"));
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &index_path))
+            .map_err(|e| usage(format!("cannot write {}: {e}", index_path.display())))?;
+        errln!("deployed {shown} at {}", hex::encode(address));
+    }
+    Ok(receipt)
 }
 
 // ---- pvm tx -----------------------------------------------------------------
@@ -571,8 +690,21 @@ fn tx(cmd: TxCommand) -> Result<i32, Failure> {
     // Any chain's own cap is checked by its nodes; none takes more than this.
     let (max_input, cap) = (MAX_INPUT_BYTES_CAP, "any chain's max_input_bytes can be");
     let (common, action, address) = match cmd {
-        TxCommand::Deploy { file, common } => {
+        TxCommand::Deploy {
+            file,
+            allow_no_entry,
+            common,
+        } => {
             let code = read_file(&file)?;
+            let may_run = std::str::from_utf8(&code)
+                .map_or(true, pvm_runtime::compile::may_define_entry_point);
+            if !may_run && !allow_no_entry {
+                return Err(usage(format!(
+                    "{} defines no main(input) function and no Actor class, so every call to it \
+                     would fail; add one, or pass --allow-no-entry to deploy it anyway",
+                    file.display()
+                )));
+            }
             let action = Action::Deploy {
                 code,
                 init_input: common.input.bytes(max_input, cap)?,
@@ -608,8 +740,9 @@ fn read_txfile(path: &Path) -> Result<Vec<(usize, Vec<u8>)>, Failure> {
         .map_err(|e| usage(format!("cannot read {}: {e}", path.display())))?;
     let mut txs = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
+        // Hex has no `#`: everything from one on is a comment.
+        let line = line.split('#').next().unwrap_or_default().trim();
+        if line.is_empty() {
             continue;
         }
         let bytes = hex::decode(line)
@@ -633,8 +766,7 @@ fn with_node<R: Send + 'static>(
             true,
         ),
     };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))?;
+    create_state_dir(&dir)?;
     let runner = cw_tokio::Runner::new(cw_tokio::Config::new().with_storage_directory(&dir));
     let result = runner.start(|context| async move {
         let mut node = PvmNode::open(context.child("pvm"), config, "pvm").await?;
@@ -646,6 +778,17 @@ fn with_node<R: Send + 'static>(
         let _ = std::fs::remove_dir_all(&dir);
     }
     result
+}
+
+/// Creates a chain state directory (and its parents) unless it exists.
+fn create_state_dir(dir: &Path) -> Result<(), Failure> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(usage(format!(
+            "--state {} is not a directory: give a directory for the chain state",
+            dir.display()
+        )));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| usage(format!("cannot create {}: {e}", dir.display())))
 }
 
 fn unique() -> u128 {
@@ -698,6 +841,12 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
                 hex::encode(r.tx_hash),
                 r.gas_used
             );
+            for log in &r.logs {
+                outln!("    log: {}", escaped(log));
+            }
+            if r.truncated.logs {
+                outln!("    (logs cut at the chain's limit)");
+            }
         }
     }
     Ok(if failed == 0 { 0 } else { EXIT_FAILURE })
@@ -705,8 +854,17 @@ fn block(args: BlockArgs) -> Result<i32, Failure> {
 
 /// An invalid-block error with the transaction index replaced by its file line.
 fn name_line(file: &str, numbers: &[usize], error: &pvm_plugin::executor::BlockError) -> String {
-    use pvm_plugin::executor::BlockError;
+    use pvm_plugin::{executor::BlockError, payload::PayloadError};
     match error {
+        BlockError::Payload(PayloadError::TxTooLarge { index, len, limit }) => {
+            match numbers.get(*index) {
+                Some(line) => format!(
+                    "{file}:{line}: transaction of {len} bytes, more than the limit of {limit} \
+                     (the chain's max_code_bytes + max_input_bytes + the envelope); nothing was applied"
+                ),
+                None => format!("{error}; nothing was applied"),
+            }
+        }
         BlockError::InvalidTx { index, reason } => match numbers.get(*index) {
             Some(line) => {
                 format!("{file}:{line}: invalid transaction: {reason}; nothing was applied")
@@ -746,13 +904,7 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
     let hash: [u8; 32] = parse_hex("TX_HASH", &args.tx_hash)?
         .try_into()
         .map_err(|b: Vec<u8>| usage(format!("TX_HASH must be 32 bytes, got {}", b.len())))?;
-    let state =
-        state_dir(args.state.as_deref(), args.config.as_deref(), &config).ok_or_else(|| {
-            usage("which chain? give --state DIR, or --config FILE to use its storage_dir")
-        })?;
-    if !state.is_dir() {
-        return Err(usage(format!("no chain state in {}", state.display())));
-    }
+    let state = existing_chain(args.state.as_deref(), args.config.as_deref(), &config)?;
     let found = with_node(Some(&state), &config, async |node| {
         node.chain()
             .receipt(&hash)
@@ -775,6 +927,75 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
         );
     }
     Ok(0)
+}
+
+/// The directory of an existing chain a read-only command opens.
+fn existing_chain(
+    state: Option<&Path>,
+    config_file: Option<&Path>,
+    config: &PvmConfig,
+) -> Result<PathBuf, Failure> {
+    let dir = state_dir(state, config_file, config).ok_or_else(|| {
+        usage("which chain? give --state DIR, or --config FILE to use its storage_dir")
+    })?;
+    if !dir.is_dir() {
+        return Err(usage(format!("no chain state in {}", dir.display())));
+    }
+    Ok(dir)
+}
+
+// ---- pvm state --------------------------------------------------------------
+
+fn state(args: StateArgs) -> Result<i32, Failure> {
+    let config = load_config(args.config.as_deref())?;
+    let contract: Address = parse_hex("ADDR_HEX", &args.addr_hex)?
+        .try_into()
+        .map_err(|b: Vec<u8>| usage(format!("ADDR_HEX must be 32 bytes, got {}", b.len())))?;
+    let key = match (&args.key, &args.key_hex) {
+        (Some(text), _) => Some(text.as_bytes().to_vec()),
+        (_, Some(h)) => Some(parse_hex("--key-hex", h)?),
+        (None, None) => None,
+    };
+    let dir = existing_chain(args.state.as_deref(), args.config.as_deref(), &config)?;
+    let entries = with_node(Some(&dir), &config, async |node| {
+        let chain = node.chain();
+        if chain.get(&pvm_tx::code_key(&contract)).is_none() {
+            return Err(Failure(
+                EXIT_FAILURE,
+                format!("no contract at {} on this chain", hex::encode(contract)),
+            ));
+        }
+        Ok(match &key {
+            Some(k) => vec![(k.clone(), chain.get(&StateKey::new(contract, k.clone())))],
+            None => chain
+                .committed_state()
+                .into_iter()
+                .filter(|(k, _)| k.namespace == contract)
+                .map(|(k, v)| (k.key, Some(v)))
+                .collect(),
+        })
+    })?;
+    if args.json {
+        let list: Vec<Value> = entries
+            .iter()
+            .map(|(k, v)| json!({"key_hex": hex::encode(k), "value_hex": v.as_ref().map(hex::encode)}))
+            .collect();
+        outln!(
+            "{}",
+            json!({"contract": hex::encode(contract), "entries": list})
+        );
+    } else if key.is_none() && entries.is_empty() {
+        outln!("(no state)");
+    } else {
+        for (k, v) in &entries {
+            let value = v
+                .as_deref()
+                .map_or_else(|| "(not set)".to_owned(), printable);
+            outln!("{} = {value}", printable(k));
+        }
+    }
+    let missing = key.is_some() && entries.iter().any(|(_, v)| v.is_none());
+    Ok(if missing { EXIT_FAILURE } else { 0 })
 }
 
 // ---- pvm demo ---------------------------------------------------------------

@@ -5,8 +5,9 @@
 //!   "events": [{"topic": "...", "data_hex": "..."}], "logs": ["..."],
 //!   "error": null | {"kind": "...", "message": "...", "line": N|null}}`.
 
+use pvm_chain::receipt::{Receipt, TxError, TxStatus};
 use pvm_host::Event;
-use pvm_runtime::{ExecError, Execution};
+use pvm_runtime::Execution;
 use serde_json::{json, Value};
 
 /// The outcome of one transaction.
@@ -21,7 +22,7 @@ pub struct RunReceipt {
     /// Debug log lines printed by the contract (kept on failure too).
     pub logs: Vec<String>,
     /// Why the transaction failed, if it did.
-    pub error: Option<ExecError>,
+    pub error: Option<TxError>,
 }
 
 impl RunReceipt {
@@ -29,7 +30,14 @@ impl RunReceipt {
     pub fn new(execution: Execution, gas_used: u64, events: Vec<Event>) -> Self {
         let (output, error, events) = match execution.result {
             Ok(out) => (out, None, events),
-            Err(e) => (Vec::new(), Some(e), Vec::new()),
+            Err(e) => {
+                let error = TxError {
+                    kind: e.kind.name().to_owned(),
+                    message: e.message,
+                    line: e.line,
+                };
+                (Vec::new(), Some(error), Vec::new())
+            }
         };
         RunReceipt {
             output,
@@ -37,6 +45,31 @@ impl RunReceipt {
             events,
             logs: execution.logs,
             error,
+        }
+    }
+
+    /// The receipt a chain committed for a transaction.
+    pub fn committed(r: &Receipt) -> Self {
+        RunReceipt {
+            output: r.output.clone(),
+            gas_used: r.gas_used,
+            events: r
+                .events
+                .iter()
+                .map(|e| Event {
+                    topic: e.topic.clone(),
+                    data: e.data.clone(),
+                })
+                .collect(),
+            logs: r.logs.clone(),
+            error: match r.status {
+                TxStatus::Success => None,
+                TxStatus::Failure => Some(r.error.clone().unwrap_or_else(|| TxError {
+                    kind: "Internal".to_owned(),
+                    message: "failed without an error".to_owned(),
+                    line: None,
+                })),
+            },
         }
     }
 
@@ -57,7 +90,7 @@ impl RunReceipt {
             })).collect::<Vec<_>>(),
             "logs": self.logs,
             "error": self.error.as_ref().map(|e| json!({
-                "kind": e.kind.name(),
+                "kind": e.kind,
                 "message": e.message,
                 "line": e.line,
             })),
@@ -75,7 +108,7 @@ impl RunReceipt {
             let line = e.line.map(|l| format!(" (line {l})")).unwrap_or_default();
             s.push_str(&format!(
                 "error:    {}{}: {}\n",
-                e.kind.name(),
+                escaped(&e.kind),
                 line,
                 escaped(&e.message)
             ));
@@ -113,7 +146,7 @@ pub fn escaped(text: &str) -> String {
 }
 
 /// Bytes shown as text when they are printable UTF-8, as hex otherwise.
-fn printable(b: &[u8]) -> String {
+pub fn printable(b: &[u8]) -> String {
     match std::str::from_utf8(b) {
         Ok(t) if !t.chars().any(|c| c.is_control()) => format!("{t:?}"),
         _ => format!("0x{}", hex::encode(b)),
@@ -123,7 +156,7 @@ fn printable(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use pvm_runtime::ErrorKind;
+    use pvm_runtime::{ErrorKind, ExecError};
 
     #[test]
     fn control_characters_are_escaped_in_text() {

@@ -1052,3 +1052,291 @@ fn contract_text_is_printed_with_control_characters_escaped() {
         "{stdout}"
     );
 }
+
+#[test]
+fn block_files_take_trailing_comments_and_receipts_show_logs() {
+    let path = temp_contract(
+        "logger.py",
+        "def main(input):\n    print('hello from', input)\n    if input == b'boom':\n        raise ValueError('no')\n    return b'ok'\n",
+    );
+    let (deploy, stderr) = tx(&[
+        "tx",
+        "deploy",
+        path.to_str().unwrap(),
+        "--key-seed",
+        "4",
+        "--nonce",
+        "0",
+    ]);
+    let addr = stderr.trim().rsplit(' ').next().unwrap().to_owned();
+    let call = |nonce: &str, input: &str| {
+        tx(&[
+            "tx",
+            "call",
+            &addr,
+            "--key-seed",
+            "4",
+            "--nonce",
+            nonce,
+            "--input",
+            input,
+        ])
+        .0
+    };
+    let (hi, boom) = (call("1", "hi"), call("2", "boom"));
+    let dir = temp_dir("comments");
+    let file = dir.with_extension("txs");
+    std::fs::write(
+        &file,
+        format!("# a block\n{deploy}  # deploy it\n{hi}\t# say hi\n\n{boom} # and fail\n"),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = pvm(&[
+        "block",
+        file.to_str().unwrap(),
+        "--state",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "a failed transaction exits 1: {stdout}{stderr}");
+    assert!(
+        stdout.starts_with("block 1: 3 transactions, 1 failed"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("    log: hello from b'hi'"), "{stdout}");
+    assert!(
+        stdout.contains("    log: hello from b'boom'"),
+        "logs of a failed call: {stdout}"
+    );
+    let (_, help, _) = pvm(&["block", "--help"]);
+    assert!(
+        help.contains("Exit status: 0 when every transaction succeeded; 1 when"),
+        "{help}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn state_that_is_a_file_is_not_a_directory() {
+    let file = temp_contract("not-a-dir", "x");
+    let token = contracts().join("counter.py");
+    let (code, _, stderr) = pvm(&[
+        "run",
+        token.to_str().unwrap(),
+        "--state",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+    let txs = temp_contract("empty.txs", "\n");
+    let (code, _, stderr) = pvm(&[
+        "block",
+        txs.to_str().unwrap(),
+        "--state",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("is not a directory"), "{stderr}");
+}
+
+#[test]
+fn deploying_a_module_without_an_entry_point_is_refused() {
+    let lib = temp_contract("lib.py", "def helper(x):\n    return x\n");
+    let (code, stdout, stderr) = pvm(&[
+        "tx",
+        "deploy",
+        lib.to_str().unwrap(),
+        "--key-seed",
+        "1",
+        "--nonce",
+        "0",
+    ]);
+    assert_eq!(code, 2, "{stdout}");
+    assert!(stdout.is_empty(), "no transaction printed: {stdout}");
+    assert!(
+        stderr.contains("defines no main(input) function and no Actor class")
+            && stderr.contains("--allow-no-entry"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = pvm(&[
+        "tx",
+        "deploy",
+        lib.to_str().unwrap(),
+        "--key-seed",
+        "1",
+        "--nonce",
+        "0",
+        "--allow-no-entry",
+    ]);
+    assert_eq!(code, 0);
+    assert!(hex::decode(stdout.trim()).is_ok(), "{stdout}");
+    let actor = temp_contract(
+        "actor.py",
+        "from pvm_sdk import Actor\nclass Token(Actor):\n    pass\n",
+    );
+    let (code, _, stderr) = pvm(&[
+        "tx",
+        "deploy",
+        actor.to_str().unwrap(),
+        "--key-seed",
+        "1",
+        "--nonce",
+        "0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn the_digit_limit_message_does_not_send_contracts_to_sys() {
+    let path = temp_contract(
+        "digits.py",
+        "def main(input):\n    return str(10 ** 5000).encode()\n",
+    );
+    let (code, stdout, _) = pvm(&["run", path.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout
+            .contains("ValueError: Exceeds the limit (4300 digits) for integer string conversion"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sys."), "{stdout}");
+}
+
+#[test]
+fn block_errors_name_the_line_and_the_setting() {
+    let big = temp_contract(
+        "big-source.py",
+        &format!(
+            "def main(input):\n    return b''\n{}\n",
+            "#".repeat(300_000)
+        ),
+    );
+    let (huge, _) = tx(&[
+        "tx",
+        "deploy",
+        big.to_str().unwrap(),
+        "--key-seed",
+        "6",
+        "--nonce",
+        "0",
+    ]);
+    let small = contracts().join("counter.py");
+    let (ok, _) = tx(&[
+        "tx",
+        "deploy",
+        small.to_str().unwrap(),
+        "--key-seed",
+        "6",
+        "--nonce",
+        "0",
+    ]);
+    let (greedy, _) = tx(&[
+        "tx",
+        "deploy",
+        small.to_str().unwrap(),
+        "--key-seed",
+        "7",
+        "--nonce",
+        "0",
+        "--gas-limit",
+        "999999999999",
+    ]);
+    let file = temp_contract("errors.txs", &format!("# first\n{ok}\n{huge}\n"));
+    let (code, _, stderr) = pvm(&["block", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("errors.txs:3: transaction of ")
+            && stderr.contains("max_code_bytes + max_input_bytes"),
+        "{stderr}"
+    );
+    let file = temp_contract("greedy.txs", &format!("{ok}\n\n{greedy}\n"));
+    let (code, _, stderr) = pvm(&["block", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr
+            .contains("greedy.txs:3: invalid transaction: gas limit 999999999999 is outside 1..=")
+            && stderr.contains("(the chain's tx_gas_limit)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_on_a_chain_deploys_once_then_calls_and_state_reads_it() {
+    let dir = temp_dir("run-chain");
+    let file = temp_dir("run-chain-src").with_extension("py");
+    std::fs::copy(contracts().join("counter.py"), &file).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            file.to_str().unwrap(),
+            "--state",
+            dir.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        pvm(&args)
+    };
+    let (code, stdout, stderr) = run(&["--input", "5"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let addr = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("deployed "))
+        .and_then(|l| l.rsplit(' ').next())
+        .expect(&stderr)
+        .to_owned();
+    let (code, stdout, stderr) = run(&["--input", "2", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !stderr.contains("deployed"),
+        "the second run calls: {stderr}"
+    );
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(r["output_hex"], hex::encode("7"));
+    // The chain is the one `pvm block` and `pvm state` use.
+    let (code, stdout, _) = pvm(&["state", &addr, "count", "--state", dir.to_str().unwrap()]);
+    assert_eq!((code, stdout.trim()), (0, r#""count" = "7""#));
+    let (_, stdout, _) = pvm(&["state", &addr, "--state", dir.to_str().unwrap(), "--json"]);
+    let j: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(j["entries"][0]["key_hex"], hex::encode("count"));
+    assert_eq!(j["entries"][0]["value_hex"], hex::encode("7"));
+    let (code, stdout, _) = pvm(&["state", &addr, "nope", "--state", dir.to_str().unwrap()]);
+    assert_eq!((code, stdout.trim()), (1, r#""nope" = (not set)"#));
+    let (code, _, stderr) = pvm(&["state", &"00".repeat(32), "--state", dir.to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("no contract at"), "{stderr}");
+    // The chain's limits hold: an endless loop cannot ask for more gas than a
+    // transaction may have.
+    let (code, _, stderr) = run(&["--gas-limit", "18446744073709551615"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("(the chain's tx_gas_limit)"), "{stderr}");
+    let (code, _, stderr) = run(&["--sender", "00"]);
+    assert_eq!(code, 2, "{stderr}");
+    // An edited file is not silently a new contract.
+    std::fs::write(
+        &file,
+        std::fs::read_to_string(&file).unwrap() + "# edited\n",
+    )
+    .unwrap();
+    let (code, _, stderr) = run(&["--input", "1"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("changed since its first run") && stderr.contains("--redeploy"),
+        "{stderr}"
+    );
+    let (code, stdout, stderr) = run(&["--input", "1", "--redeploy", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(
+        r["output_hex"],
+        hex::encode("1"),
+        "a new contract starts empty"
+    );
+    assert!(stderr.contains("deployed "), "{stderr}");
+    let (_, stdout, _) = pvm(&["state", &addr, "count", "--state", dir.to_str().unwrap()]);
+    assert_eq!(
+        stdout.trim(),
+        r#""count" = "7""#,
+        "the old contract keeps its state"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&file);
+}

@@ -83,7 +83,7 @@ pub enum BlockError {
         got_ms: u64,
     },
     /// The transactions may use more gas than a block allows.
-    #[error("transactions ask for {total} gas in all, more than the block gas limit of {limit}")]
+    #[error("transactions ask for {total} gas in all, more than the block gas limit of {limit} (the chain's block_gas_limit)")]
     GasLimit {
         /// Sum of the transactions' gas limits.
         total: u64,

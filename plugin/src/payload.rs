@@ -68,7 +68,7 @@ pub enum PayloadError {
     #[error("unsupported block payload version {0} (this node reads version {PAYLOAD_VERSION})")]
     Version(u8),
     /// More transactions than allowed.
-    #[error("block has {count} transactions, more than the limit of {limit}")]
+    #[error("block has {count} transactions, more than the limit of {limit} (the chain's max_block_txs)")]
     TooManyTxs {
         /// Transactions claimed.
         count: u64,
@@ -76,7 +76,7 @@ pub enum PayloadError {
         limit: usize,
     },
     /// One transaction is too large.
-    #[error("transaction {index} is {len} bytes, more than the limit of {limit}")]
+    #[error("transaction at index {index} is {len} bytes, more than the limit of {limit} (the chain's max_code_bytes + max_input_bytes + the envelope)")]
     TxTooLarge {
         /// Its position in the block.
         index: usize,

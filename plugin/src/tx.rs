@@ -116,7 +116,7 @@ pub enum TxError {
     #[error("unsupported transaction version {0} (this node reads version {TX_VERSION})")]
     Version(u8),
     /// A field is larger than the node accepts.
-    #[error("{field} of {len} bytes exceeds the limit of {limit} bytes")]
+    #[error("{field} of {len} bytes exceeds the limit of {limit} bytes (the chain's {setting})", setting = limit_setting(field))]
     Oversize {
         /// The field.
         field: &'static str,
@@ -126,7 +126,7 @@ pub enum TxError {
         limit: u64,
     },
     /// The gas limit is zero or above the node's cap.
-    #[error("gas limit {gas_limit} is outside 1..={max}")]
+    #[error("gas limit {gas_limit} is outside 1..={max} (the chain's tx_gas_limit)")]
     GasLimit {
         /// What the transaction asked for.
         gas_limit: u64,
@@ -149,6 +149,15 @@ pub enum TxError {
         /// The transaction's nonce.
         got: u64,
     },
+}
+
+/// The chain parameter that caps a transaction field.
+fn limit_setting(field: &str) -> &'static str {
+    if field == "code" {
+        "max_code_bytes"
+    } else {
+        "max_input_bytes"
+    }
 }
 
 impl From<CodecError> for TxError {

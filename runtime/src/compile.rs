@@ -166,9 +166,82 @@ pub fn check_source(source: &str) -> Result<(), SourceError> {
     }
 }
 
+/// Whether a module may define an entry point a transaction can call: a
+/// top-level `main` (a `def`, an assignment or an import) or a class deriving
+/// from `Actor`. `false` only when it surely defines none; source that does
+/// not parse, or defines names conditionally (`if`, `try`, `import *`, ...),
+/// counts as may.
+pub fn may_define_entry_point(source: &str) -> bool {
+    use ruff_python_ast::{Expr, Stmt};
+    if check_source(source).is_err() {
+        return true;
+    }
+    let Ok(parsed) = ruff_python_parser::parse_module(source) else {
+        return true;
+    };
+    let is_main = |e: &Expr| matches!(e, Expr::Name(n) if n.id.as_str() == "main");
+    let is_actor = |e: &Expr| match e {
+        Expr::Name(n) => n.id.as_str() == "Actor",
+        Expr::Attribute(a) => a.attr.as_str() == "Actor",
+        _ => false,
+    };
+    parsed.syntax().body.iter().any(|stmt| match stmt {
+        Stmt::FunctionDef(f) => f.name.as_str() == "main",
+        Stmt::ClassDef(c) => c
+            .arguments
+            .as_ref()
+            .is_some_and(|a| a.args.iter().any(is_actor)),
+        Stmt::Assign(a) => a.targets.iter().any(|t| match t {
+            Expr::Tuple(t) => t.elts.iter().any(is_main),
+            Expr::List(l) => l.elts.iter().any(is_main),
+            t => is_main(t),
+        }),
+        Stmt::AnnAssign(a) => is_main(&a.target),
+        Stmt::AugAssign(_) | Stmt::Expr(_) | Stmt::Pass(_) | Stmt::Delete(_) => false,
+        Stmt::Return(_) | Stmt::Break(_) | Stmt::Continue(_) | Stmt::Raise(_) => false,
+        Stmt::Assert(_) | Stmt::Global(_) | Stmt::Nonlocal(_) | Stmt::TypeAlias(_) => false,
+        Stmt::Import(i) => i
+            .names
+            .iter()
+            .any(|a| a.asname.as_ref().map_or(a.name.as_str(), |n| n.as_str()) == "main"),
+        Stmt::ImportFrom(i) => i.names.iter().any(|a| {
+            let bound = a.asname.as_ref().unwrap_or(&a.name).as_str();
+            bound == "main" || bound == "*"
+        }),
+        _ => true,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entry_points_are_found_and_their_absence_is_sure() {
+        for may in [
+            "def main(input):\n    return b''\n",
+            "async def main(input):\n    pass\n",
+            "from pvm_sdk import Actor\nclass Token(Actor):\n    pass\n",
+            "import pvm_sdk\nclass Token(pvm_sdk.Actor):\n    pass\n",
+            "def run(i):\n    return i\nmain = run\n",
+            "main, other = (lambda i: i), 1\n",
+            "from helpers import main\n",
+            "from helpers import *\n",
+            "if True:\n    def main(i):\n        pass\n",
+            "def main(:\n",
+        ] {
+            assert!(may_define_entry_point(may), "{may:?}");
+        }
+        for none in [
+            "",
+            "x = 1\n",
+            "def mian(input):\n    pass\n",
+            "class Token:\n    def main(self, i):\n        pass\n",
+            "import pvm_host\nprint('hi')\n",
+        ] {
+            assert!(!may_define_entry_point(none), "{none:?}");
+        }
+    }
 
     #[test]
     fn bounds_trip_one_past_the_limit() {

@@ -266,10 +266,26 @@ def run(config, program):
             result["error"] = describe(e, host)
         finally:
             g.clear()
-    result["logs"] = receipt.logs
-    result["events"] = [[t, d.hex()] for t, d in receipt.events]
-    result["state"] = [[k.hex(), v.hex()] for k, v in sorted(receipt.state.items())]
+    # CPython's digit-limit message tells the program to call
+    # sys.set_int_max_str_digits(); contracts have no `sys` and the limit is
+    # fixed, so PVM's message stops before that hint.
+    def b(data):
+        return data.replace(SYS_HINT.encode(), b"")
+
+    def t(text):
+        return text.replace(SYS_HINT, "")
+
+    if result["output"] is not None:
+        result["output"] = b(bytes.fromhex(result["output"])).hex()
+    if result["error"] is not None:
+        result["error"]["message"] = t(result["error"]["message"])
+    result["logs"] = [t(line) for line in receipt.logs]
+    result["events"] = [[t(topic), b(d).hex()] for topic, d in receipt.events]
+    result["state"] = [[k.hex(), b(v).hex()] for k, v in sorted(receipt.state.items())]
     return result
+
+
+SYS_HINT = "; use sys.set_int_max_str_digits() to increase the limit"
 
 
 def run_with_timeout(config, program):
