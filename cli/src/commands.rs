@@ -300,16 +300,38 @@ struct BlockArgs {
     json: bool,
 }
 
+/// The existing chain a read-only command opens.
 #[derive(Args, Debug)]
-struct ReceiptArgs {
-    /// The transaction's hash, 64 hex digits.
-    tx_hash: String,
+struct ChainDirArgs {
     /// Chain state directory [default: the config's storage_dir with --config].
     #[arg(long)]
     state: Option<PathBuf>,
     /// Node configuration file (pvm.toml); its storage_dir is the default --state.
     #[arg(long)]
     config: Option<PathBuf>,
+}
+
+impl ChainDirArgs {
+    /// The configuration and the directory of the chain, which must exist.
+    fn open(&self) -> Result<(PvmConfig, PathBuf), Failure> {
+        let config = load_config(self.config.as_deref())?;
+        let dir =
+            state_dir(self.state.as_deref(), self.config.as_deref(), &config).ok_or_else(|| {
+                usage("which chain? give --state DIR, or --config FILE to use its storage_dir")
+            })?;
+        if !dir.is_dir() {
+            return Err(usage(format!("no chain state in {}", dir.display())));
+        }
+        Ok((config, dir))
+    }
+}
+
+#[derive(Args, Debug)]
+struct ReceiptArgs {
+    /// The transaction's hash, 64 hex digits.
+    tx_hash: String,
+    #[command(flatten)]
+    chain: ChainDirArgs,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -324,12 +346,8 @@ struct StateArgs {
     /// The key as hex-encoded bytes instead.
     #[arg(long, conflicts_with = "key")]
     key_hex: Option<String>,
-    /// Chain state directory [default: the config's storage_dir with --config].
-    #[arg(long)]
-    state: Option<PathBuf>,
-    /// Node configuration file (pvm.toml); its storage_dir is the default --state.
-    #[arg(long)]
-    config: Option<PathBuf>,
+    #[command(flatten)]
+    chain: ChainDirArgs,
     /// Print the result as one JSON object.
     #[arg(long)]
     json: bool,
@@ -900,11 +918,10 @@ pub fn receipt_json(r: &Receipt) -> Value {
 // ---- pvm receipt ------------------------------------------------------------
 
 fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
-    let config = load_config(args.config.as_deref())?;
+    let (config, state) = args.chain.open()?;
     let hash: [u8; 32] = parse_hex("TX_HASH", &args.tx_hash)?
         .try_into()
         .map_err(|b: Vec<u8>| usage(format!("TX_HASH must be 32 bytes, got {}", b.len())))?;
-    let state = existing_chain(args.state.as_deref(), args.config.as_deref(), &config)?;
     let found = with_node(Some(&state), &config, async |node| {
         node.chain()
             .receipt(&hash)
@@ -929,25 +946,10 @@ fn receipt(args: ReceiptArgs) -> Result<i32, Failure> {
     Ok(0)
 }
 
-/// The directory of an existing chain a read-only command opens.
-fn existing_chain(
-    state: Option<&Path>,
-    config_file: Option<&Path>,
-    config: &PvmConfig,
-) -> Result<PathBuf, Failure> {
-    let dir = state_dir(state, config_file, config).ok_or_else(|| {
-        usage("which chain? give --state DIR, or --config FILE to use its storage_dir")
-    })?;
-    if !dir.is_dir() {
-        return Err(usage(format!("no chain state in {}", dir.display())));
-    }
-    Ok(dir)
-}
-
 // ---- pvm state --------------------------------------------------------------
 
 fn state(args: StateArgs) -> Result<i32, Failure> {
-    let config = load_config(args.config.as_deref())?;
+    let (config, dir) = args.chain.open()?;
     let contract: Address = parse_hex("ADDR_HEX", &args.addr_hex)?
         .try_into()
         .map_err(|b: Vec<u8>| usage(format!("ADDR_HEX must be 32 bytes, got {}", b.len())))?;
@@ -956,7 +958,6 @@ fn state(args: StateArgs) -> Result<i32, Failure> {
         (_, Some(h)) => Some(parse_hex("--key-hex", h)?),
         (None, None) => None,
     };
-    let dir = existing_chain(args.state.as_deref(), args.config.as_deref(), &config)?;
     let entries = with_node(Some(&dir), &config, async |node| {
         let chain = node.chain();
         if chain.get(&pvm_tx::code_key(&contract)).is_none() {

@@ -1,6 +1,6 @@
 //! `pvm run` end to end: receipts, JSON shape and exit codes.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pvm_cli::metrics::{MAX_CONNECTIONS, MAX_REQUEST_BYTES};
@@ -1141,16 +1141,21 @@ fn state_that_is_a_file_is_not_a_directory() {
 
 #[test]
 fn deploying_a_module_without_an_entry_point_is_refused() {
+    let deploy = |file: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "tx",
+            "deploy",
+            file.to_str().unwrap(),
+            "--key-seed",
+            "1",
+            "--nonce",
+            "0",
+        ];
+        args.extend_from_slice(extra);
+        pvm(&args)
+    };
     let lib = temp_contract("lib.py", "def helper(x):\n    return x\n");
-    let (code, stdout, stderr) = pvm(&[
-        "tx",
-        "deploy",
-        lib.to_str().unwrap(),
-        "--key-seed",
-        "1",
-        "--nonce",
-        "0",
-    ]);
+    let (code, stdout, stderr) = deploy(&lib, &[]);
     assert_eq!(code, 2, "{stdout}");
     assert!(stdout.is_empty(), "no transaction printed: {stdout}");
     assert!(
@@ -1158,31 +1163,14 @@ fn deploying_a_module_without_an_entry_point_is_refused() {
             && stderr.contains("--allow-no-entry"),
         "{stderr}"
     );
-    let (code, stdout, _) = pvm(&[
-        "tx",
-        "deploy",
-        lib.to_str().unwrap(),
-        "--key-seed",
-        "1",
-        "--nonce",
-        "0",
-        "--allow-no-entry",
-    ]);
+    let (code, stdout, _) = deploy(&lib, &["--allow-no-entry"]);
     assert_eq!(code, 0);
     assert!(hex::decode(stdout.trim()).is_ok(), "{stdout}");
     let actor = temp_contract(
         "actor.py",
         "from pvm_sdk import Actor\nclass Token(Actor):\n    pass\n",
     );
-    let (code, _, stderr) = pvm(&[
-        "tx",
-        "deploy",
-        actor.to_str().unwrap(),
-        "--key-seed",
-        "1",
-        "--nonce",
-        "0",
-    ]);
+    let (code, _, stderr) = deploy(&actor, &[]);
     assert_eq!(code, 0, "{stderr}");
 }
 

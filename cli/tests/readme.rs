@@ -59,8 +59,7 @@ fn bash(dir: &Path, script: &str) -> (i32, String, String) {
 /// The last 64-hex-digit word of `text` (a contract address).
 fn address_in(text: &str) -> Option<String> {
     text.split(|c: char| !c.is_ascii_hexdigit())
-        .filter(|w| w.len() == 64)
-        .last()
+        .rfind(|w| w.len() == 64)
         .map(str::to_owned)
 }
 

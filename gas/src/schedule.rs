@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V5;
+//! let s = GasSchedule::V6;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -268,15 +268,16 @@ pub enum ScheduleError {
 }
 
 impl GasSchedule {
-    /// Version 5: per-opcode prices, priced bulk work, host calls per call and
+    /// Version 6: per-opcode prices, priced bulk work, host calls per call and
     /// per byte, integer comparisons and attribute-error names priced on every
     /// path; compiling priced per byte of source at its measured cost, once per
-    /// code per block ([`COMPILE_PER_BYTE`]). Over version 4 the interpreter
-    /// charges class namespaces, MRO walks of `dir()`, `set.clear()`, every
-    /// `frozenset` hash, set iterator pickling and zero-filled buffers at half
-    /// the copy rate, and bounds class hierarchies at 64 classes.
-    pub const V5: GasSchedule = GasSchedule {
-        version: 5,
+    /// code per block ([`COMPILE_PER_BYTE`]). Version 5 added class namespaces,
+    /// MRO walks of `dir()`, `set.clear()`, every `frozenset` hash, set
+    /// iterator pickling, zero-filled buffers at half the copy rate and the
+    /// 64-class bound on hierarchies; over it, version 6 charges `%` formatting
+    /// of `str` and `bytes` per byte of the format and per spec.
+    pub const V6: GasSchedule = GasSchedule {
+        version: 6,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -305,10 +306,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V5.version {
+        if schedule.version != Self::V6.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V5.version,
+                known: Self::V6.version,
             });
         }
         Ok(schedule)
@@ -351,7 +352,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V5
+        Self::V6
     }
 }
 
@@ -365,7 +366,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V5;
+        let s = GasSchedule::V6;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -376,8 +377,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V5.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V5);
+        let text = GasSchedule::V6.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V6);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -387,16 +388,16 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 5", "version = 4");
+        let old = text.replace("version = 6", "version = 5");
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version { found: 4, known: 5 })
+            Err(ScheduleError::Version { found: 5, known: 6 })
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V5);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V6);
     }
 }

@@ -194,6 +194,9 @@ fn bulk_work_is_priced() {
             "d = dict.fromkeys(range(100000))\nwhile True:\n    list(d.items())",
             // formatting and hashing
             "while True:\n    '%s' % ('x' * 1000000)",
+            "f = '%s' * 500000\nv = ('1',) * 500000\nwhile True:\n    f % v",
+            "f = b'%s' * 500000\nv = (b'1',) * 500000\nwhile True:\n    f % v",
+            "f = 'x' * 1000000\nwhile True:\n    try:\n        f % f\n    except TypeError:\n        pass",
             "s = 'y' * 1000000\nwhile True:\n    f'{s}{s}'",
             "while True:\n    format(1, '>100000')",
             "b = b'z' * 1000000\nwhile True:\n    hash(b)",
