@@ -278,7 +278,12 @@ pub const DEFAULT_RUN_TIMESTAMP_MS: u64 = 1_704_067_200_000;
 /// The sender `pvm run` gives a contract unless told otherwise: the public key
 /// of test key seed 0, which `pvm tx ... --key-seed 0` signs with.
 pub fn default_run_sender() -> Vec<u8> {
-    ed25519::PrivateKey::from_seed(0)
+    test_key_sender(0)
+}
+
+/// The sender bytes of test key `seed` (the public key `--key-seed` signs with).
+fn test_key_sender(seed: u64) -> Vec<u8> {
+    ed25519::PrivateKey::from_seed(seed)
         .public_key()
         .as_ref()
         .to_vec()
@@ -492,10 +497,7 @@ fn run(args: RunArgs) -> Result<i32, Failure> {
             }
             let sender = match &args.sender {
                 Some(hex) => parse_hex("--sender", hex)?,
-                None => ed25519::PrivateKey::from_seed(seed)
-                    .public_key()
-                    .as_ref()
-                    .to_vec(),
+                None => test_key_sender(seed),
             };
             let height = args.height.unwrap_or(1);
             let context = HostContext {
@@ -617,14 +619,8 @@ fn run_on_chain(dir: &Path, config: &PvmConfig, run: ChainRun<'_>) -> Result<Run
     let shown = run.file.display().to_string();
     let (deployed, receipt) = with_node(Some(dir), config, async |node| {
         let sender = run.key.public_key();
-        let mut nonce = match node.chain().get(&pvm_tx::nonce_key(&sender)) {
-            Some(bytes) => u64::from_be_bytes(
-                bytes
-                    .try_into()
-                    .map_err(|_| usage("the chain's nonce record is corrupt"))?,
-            ),
-            None => 0,
-        };
+        let mut nonce = pvm_tx::stored_nonce(node.chain().get(&pvm_tx::nonce_key(&sender)))
+            .ok_or_else(|| usage("the chain's nonce record is corrupt"))?;
         let mut txs = Vec::new();
         let contract = match known {
             Some(address) => {

@@ -59,6 +59,15 @@ pub fn nonce_key(sender: &ed25519::PublicKey) -> StateKey {
     StateKey::new(SYSTEM_NAMESPACE, key)
 }
 
+/// A sender's next nonce from its stored record (`None` absent: 0); `None`
+/// when the record is not 8 bytes.
+pub fn stored_nonce(record: Option<Vec<u8>>) -> Option<u64> {
+    match record {
+        Some(bytes) => bytes.try_into().ok().map(u64::from_be_bytes),
+        None => Some(0),
+    }
+}
+
 /// The state key of the code of the contract at `address`.
 pub fn code_key(address: &Address) -> StateKey {
     let mut key = b"code/".to_vec();
@@ -153,14 +162,8 @@ impl TxHandler for PvmHandler {
             .ok_or(Rejection::WrongBody { handler: "pvm" })?;
 
         let nonce_key = nonce_key(&tx.sender);
-        let expected = match ctx.overlay.get(&nonce_key)? {
-            Some(bytes) => u64::from_be_bytes(
-                bytes
-                    .try_into()
-                    .map_err(|_| Rejection::CorruptState { what: "nonce" })?,
-            ),
-            None => 0,
-        };
+        let expected = stored_nonce(ctx.overlay.get(&nonce_key)?)
+            .ok_or(Rejection::CorruptState { what: "nonce" })?;
         if tx.nonce != expected {
             return Err(TxError::WrongNonce {
                 sender: hex::encode(tx.sender.as_ref()),
