@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V6;
+//! let s = GasSchedule::V7;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -274,10 +274,15 @@ impl GasSchedule {
     /// code per block ([`COMPILE_PER_BYTE`]). Version 5 added class namespaces,
     /// MRO walks of `dir()`, `set.clear()`, every `frozenset` hash, set
     /// iterator pickling, zero-filled buffers at half the copy rate and the
-    /// 64-class bound on hierarchies; over it, version 6 charges `%` formatting
-    /// of `str` and `bytes` per byte of the format and per spec.
-    pub const V6: GasSchedule = GasSchedule {
-        version: 6,
+    /// 64-class bound on hierarchies; version 6 charged `%` formatting of `str`
+    /// and `bytes` per byte of the format and per spec. Version 7 charges, as
+    /// the pricing sweep measured them: `repr`/`ascii` escaping, search needles,
+    /// matches counted, codec error handlers, `strip` character tables, padding,
+    /// case mapping and positional indexing of non-ASCII text, `splitlines`
+    /// pieces, strided buffer copies, extended-slice deletes, and the reference
+    /// counts of list and tuple slices; dicts compact on their entry count.
+    pub const V7: GasSchedule = GasSchedule {
+        version: 7,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -306,10 +311,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V6.version {
+        if schedule.version != Self::V7.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V6.version,
+                known: Self::V7.version,
             });
         }
         Ok(schedule)
@@ -352,7 +357,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V6
+        Self::V7
     }
 }
 
@@ -366,7 +371,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V6;
+        let s = GasSchedule::V7;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -377,8 +382,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V6.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V6);
+        let text = GasSchedule::V7.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V7);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -388,16 +393,16 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 6", "version = 5");
+        let old = text.replace("version = 7", "version = 6");
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version { found: 5, known: 6 })
+            Err(ScheduleError::Version { found: 6, known: 7 })
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V6);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V7);
     }
 }
