@@ -41,6 +41,8 @@ const BUG: f64 = 33.0;
 const TARGET: Duration = Duration::from_millis(2);
 /// Timed runs per family and size; the fastest is kept per row.
 const RUNS: usize = 3;
+/// Fewest repetitions of a `!` row, whose time is a median of them.
+const MIN_PREP_REPS: u64 = 9;
 /// Most repetitions of one row.
 const MAX_REPS: u64 = 20_000;
 
@@ -105,9 +107,11 @@ fn measure(vm: &mut PvmInterpreter, f: &Family, n: usize) -> Result<Vec<Line>, S
     let first = sweep::run_family(vm, f, n, &ones)?;
     let reps: Vec<u64> = first
         .iter()
-        .map(|m| {
+        .zip(&f.rows)
+        .map(|(m, row)| {
             let t = m.time.as_secs_f64().max(1e-7);
-            ((TARGET.as_secs_f64() / t).ceil() as u64).clamp(1, MAX_REPS)
+            let least = if row.prep.is_some() { MIN_PREP_REPS } else { 1 };
+            ((TARGET.as_secs_f64() / t).ceil() as u64).clamp(least, MAX_REPS)
         })
         .collect();
     let mut best: Vec<Measure> = Vec::new();

@@ -182,7 +182,10 @@ pub fn contract(family: &Family, n: usize) -> String {
         code.push_str(line);
         code.push('\n');
     }
-    code.push_str("def r_empty(reps_):\n    gl()\n    gl()\n");
+    code.push_str(&format!(
+        "EMPTY_PAIRS = {EMPTY_PAIRS}\n\
+         def r_empty(reps_):\n    for _ in range(reps_):\n        gl()\n        gl()\n"
+    ));
     for (i, row) in family.rows.iter().enumerate() {
         code.push_str(&format!("def r{i}(reps_):\n    err_ = None\n"));
         match &row.prep {
@@ -195,13 +198,18 @@ pub fn contract(family: &Family, n: usize) -> String {
                 code.push_str("        except Exception as x_:\n            err_ = x_\n    gl()\n");
             }
             Some(prep) => {
-                code.push_str("    for _ in range(reps_):\n");
-                code.push_str(&indent(prep, 8));
-                code.push_str("        gl()\n        try:\n");
-                code.push_str(&indent(&row.stmt, 12));
-                code.push_str(
-                    "        except Exception as x_:\n            err_ = x_\n        gl()\n",
-                );
+                // The control first: the same prep and marks around `pass`,
+                // so what the prep leaves behind (caches it evicted, memory
+                // the allocator settles later) is charged to neither.
+                for stmt in ["pass", row.stmt.as_str()] {
+                    code.push_str("    for _ in range(reps_):\n");
+                    code.push_str(&indent(prep, 8));
+                    code.push_str("        gl()\n        try:\n");
+                    code.push_str(&indent(stmt, 12));
+                    code.push_str(
+                        "        except Exception as x_:\n            err_ = x_\n        gl()\n",
+                    );
+                }
             }
         }
         code.push_str("    return err_\n");
@@ -214,7 +222,7 @@ pub fn contract(family: &Family, n: usize) -> String {
     code.push_str(
         "def main(input):\n\
          \x20   ks = [int(v) for v in input.split(b',')]\n\
-         \x20   r_empty(1)\n\
+         \x20   r_empty(EMPTY_PAIRS)\n\
          \x20   for i in range(len(ROWS)):\n\
          \x20       e = ROWS[i](ks[i])\n\
          \x20       if e is not None:\n\
@@ -307,6 +315,9 @@ pub fn sweep_config() -> RuntimeConfig {
     }
 }
 
+/// Empty mark pairs each contract runs first, to learn what a pair costs.
+const EMPTY_PAIRS: usize = 64;
+
 /// Runs `family` at size `n` with `reps[i]` repetitions of row `i`.
 pub fn run_family(
     vm: &mut PvmInterpreter,
@@ -332,18 +343,49 @@ pub fn run_family(
     let instants = host.marks.into_inner();
     assert_eq!(instants.len(), gas.len(), "one instant per mark");
     let marks: Vec<(Instant, u64)> = instants.into_iter().map(|(t, _)| t).zip(gas).collect();
-    // The empty row: two marks with nothing between them.
-    let (empty_gas, empty_time) = span(&marks[0], &marks[1]);
-    let mut at = 2;
+    // The empty row: pairs of marks with nothing between them. The median
+    // pair is what every measured span is charged for its own marks (one
+    // early, cold pair would otherwise be subtracted from each repetition of
+    // a `!` row and make it look nearly free).
+    let empty = marks.len().min(2 * EMPTY_PAIRS);
+    let mut empties: Vec<(u64, Duration)> = marks[..empty]
+        .chunks_exact(2)
+        .map(|p| span(&p[0], &p[1]))
+        .collect();
+    let empty_gas = empties[0].0;
+    assert!(
+        empties.iter().all(|e| e.0 == empty_gas),
+        "every empty pair costs the same gas"
+    );
+    empties.sort_by_key(|e| e.1);
+    let empty_time = empties[empties.len() / 2].1;
+    let mut at = empty;
     let mut out = Vec::with_capacity(family.rows.len());
+    let mut pairs = |count: usize| -> Vec<(u64, Duration)> {
+        let spans = marks[at..at + 2 * count]
+            .chunks_exact(2)
+            .map(|p| span(&p[0], &p[1]))
+            .collect();
+        at += 2 * count;
+        spans
+    };
     for (row, &k) in family.rows.iter().zip(reps) {
-        let pairs = if row.prep.is_some() { k as usize } else { 1 };
         let mut m = Measure::default();
-        for _ in 0..pairs {
-            let (g, t) = span(&marks[at], &marks[at + 1]);
-            m.gas += g.saturating_sub(empty_gas);
-            m.time += t.saturating_sub(empty_time);
-            at += 2;
+        if row.prep.is_some() {
+            // A `!` row: each repetition between its own marks. Its time is
+            // the typical repetition's less the typical control pair's (the
+            // same prep around `pass`), times the repetitions; typical is
+            // the mean of the middle half, so one pair that a timer tick or
+            // the allocator's deferred work landed in moves neither.
+            let control = pairs(k as usize);
+            let base_gas = control[0].0;
+            let measured = pairs(k as usize);
+            m.gas = measured.iter().map(|p| p.0.saturating_sub(base_gas)).sum();
+            m.time = middle_mean(measured).saturating_sub(middle_mean(control)) * k as u32;
+        } else {
+            let (g, t) = pairs(1)[0];
+            m.gas = g.saturating_sub(empty_gas);
+            m.time = t.saturating_sub(empty_time);
         }
         out.push(m);
     }
@@ -358,6 +400,14 @@ pub fn run_family(
         }
     }
     Ok(out)
+}
+
+/// The mean time of the middle half of `spans` (all of them when fewer than four).
+fn middle_mean(mut spans: Vec<(u64, Duration)>) -> Duration {
+    spans.sort_by_key(|p| p.1);
+    let quarter = spans.len() / 4;
+    let middle = &spans[quarter..spans.len() - quarter];
+    middle.iter().map(|p| p.1).sum::<Duration>() / middle.len() as u32
 }
 
 fn span(a: &(Instant, u64), b: &(Instant, u64)) -> (u64, Duration) {
