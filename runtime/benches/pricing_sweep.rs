@@ -41,7 +41,7 @@ const BUG: f64 = 33.0;
 const TARGET: Duration = Duration::from_millis(2);
 /// Timed runs per family and size; the fastest is kept per row.
 const RUNS: usize = 3;
-/// Fewest repetitions of a `!` row, whose time is a median of them.
+/// Fewest repetitions of a `!` row, whose time is the mean of the middle half of them.
 const MIN_PREP_REPS: u64 = 9;
 /// Most repetitions of one row.
 const MAX_REPS: u64 = 20_000;

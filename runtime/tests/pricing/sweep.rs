@@ -347,20 +347,7 @@ pub fn run_family(
     // pair is what every measured span is charged for its own marks (one
     // early, cold pair would otherwise be subtracted from each repetition of
     // a `!` row and make it look nearly free).
-    let empty = marks.len().min(2 * EMPTY_PAIRS);
-    let mut empties: Vec<(u64, Duration)> = marks[..empty]
-        .chunks_exact(2)
-        .map(|p| span(&p[0], &p[1]))
-        .collect();
-    let empty_gas = empties[0].0;
-    assert!(
-        empties.iter().all(|e| e.0 == empty_gas),
-        "every empty pair costs the same gas"
-    );
-    empties.sort_by_key(|e| e.1);
-    let empty_time = empties[empties.len() / 2].1;
-    let mut at = empty;
-    let mut out = Vec::with_capacity(family.rows.len());
+    let mut at = 0;
     let mut pairs = |count: usize| -> Vec<(u64, Duration)> {
         let spans = marks[at..at + 2 * count]
             .chunks_exact(2)
@@ -369,6 +356,15 @@ pub fn run_family(
         at += 2 * count;
         spans
     };
+    let mut empties = pairs(EMPTY_PAIRS);
+    let empty_gas = empties[0].0;
+    assert!(
+        empties.iter().all(|e| e.0 == empty_gas),
+        "every empty pair costs the same gas"
+    );
+    empties.sort_by_key(|e| e.1);
+    let empty_time = empties[empties.len() / 2].1;
+    let mut out = Vec::with_capacity(family.rows.len());
     for (row, &k) in family.rows.iter().zip(reps) {
         let mut m = Measure::default();
         if row.prep.is_some() {
