@@ -17,22 +17,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pvm_host::{HostContext, MemoryHost};
 use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
 
-/// `(name, setup, body)`: `setup` runs at module level, `body` is `main`'s.
-const SUITE: &[(&str, &str, &str)] = &[
-    ("loop: for i in range", "", "s = 0\nfor i in range(200000):\n    s += i"),
-    ("loop: while", "", "i = 0\nwhile i < 200000:\n    i += 1"),
-    ("calls: fib(20)", "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)", "fib(20)"),
-    ("methods and attributes", "class P:\n    def __init__(self, x):\n        self.x = x\n    def get(self):\n        return self.x", "t = 0\nfor i in range(30000):\n    t += P(i).get()"),
-    ("dict and list work", "", "d = {}\nfor i in range(50000):\n    d[i] = [i, i + 1]\nt = sum(len(v) for v in d.values())"),
-    ("comprehensions", "", "x = [i * 2 for i in range(100000) if i % 3]\ny = {i: i for i in x}"),
-    ("exceptions", "", "for i in range(20000):\n    try:\n        raise ValueError(i)\n    except ValueError:\n        pass"),
-    ("generators", "def g(n):\n    for i in range(n):\n        yield i", "t = sum(g(100000))"),
-    ("string formatting small", "", "for i in range(30000):\n    s = f'{i}:{i * 2}'"),
+#[path = "common/plain.rs"]
+mod plain;
+
+/// The rows after [`plain::PLAIN`]: host calls and every kind of bulk work,
+/// as `(name, setup, body)` like those.
+const BULK: &[(&str, &str, &str)] = &[
     ("host calls: token-like x200 (priced for storage, not time)", "import pvm_host", "for i in range(200):\n    k = b'bal' + str(i % 10).encode()\n    v = int(pvm_host.get_state(k) or b'0')\n    pvm_host.set_state(k, str(v + 1).encode())\n    pvm_host.emit_event('T', k)"),
     ("bulk: str concat 1 MB", "s = 'x' * 1000000", "for i in range(20):\n    t = s + s"),
     ("bulk: str repeat", "", "for i in range(20):\n    t = 'ab' * 1000000"),
@@ -63,8 +57,6 @@ const SUITE: &[(&str, &str, &str)] = &[
     ("bulk: bytes(n)", "", "for i in range(50):\n    b = bytes(1000000)"),
     ("bulk: dict collisions", "", "d = {}\nfor i in range(3000):\n    d[i * (2 ** 61 - 1)] = i"),
 ];
-
-const RUNS: usize = 5;
 
 /// Source of about `bytes` bytes in one shape, for the compile rows: every
 /// run compiles a new text (a unique first line), so nothing is cached.
@@ -134,62 +126,27 @@ fn repeat_to(bytes: usize, line: impl Fn(usize) -> String) -> String {
 /// Size of each compile row's contract.
 const COMPILE_BYTES: usize = 32 * 1024;
 
-fn contract(setup: &str, body: &str) -> String {
-    let body: String = body.lines().map(|l| format!("    {l}\n")).collect();
-    format!("{setup}\ndef main(input):\n{body}")
-}
-
-/// Runs the contract `code(run)` [`RUNS`] times on `vm`: its gas and its
-/// fastest time (the run least disturbed by the rest of the machine).
-fn measure(
-    vm: &mut PvmInterpreter,
-    ctx: &HostContext,
-    name: &str,
-    code: impl Fn(usize) -> String,
-) -> (String, u64, Duration) {
-    let mut times = Vec::with_capacity(RUNS);
-    let mut gas = 0;
-    for run in 0..RUNS {
-        let code = code(run);
-        let mut host = MemoryHost::new(ctx.clone(), 5_000_000_000);
-        let start = Instant::now();
-        let result = vm.execute(&mut host, code.as_bytes(), b"").result;
-        times.push(start.elapsed());
-        if let Err(e) = result {
-            panic!("{name} failed: {e}");
-        }
-        gas = host.gas_used();
-    }
-    (
-        name.to_string(),
-        gas,
-        *times.iter().min().expect("RUNS > 0"),
-    )
-}
-
 fn main() {
     let rows = on_interpreter_thread(|| {
         let mut vm = PvmInterpreter::new();
-        let ctx = HostContext {
-            sender: vec![1; 32],
-            ..HostContext::default()
-        };
+        let ctx = plain::context();
         // In one block, as on a chain: each contract pays for compiling on
         // its first run only, and the rows report a later run's gas.
         vm.begin_block();
-        let mut rows: Vec<(String, u64, Duration)> = SUITE
+        let mut rows: Vec<(String, u64, Duration)> = plain::PLAIN
             .iter()
+            .chain(BULK)
             .map(|(name, setup, body)| {
                 // The setup (module level) runs every time too; it is part of the work.
-                let code = contract(setup, body);
-                measure(&mut vm, &ctx, name, |_| code.clone())
+                let code = plain::contract(setup, body);
+                plain::measure(&mut vm, &ctx, name, |_| code.clone())
             })
             .collect();
         vm.end_block();
         // Outside a block every run pays for compiling its (new) text.
         rows.extend(COMPILE.iter().map(|(name, shape)| {
             let body = shape(COMPILE_BYTES);
-            measure(&mut vm, &ctx, name, |run| {
+            plain::measure(&mut vm, &ctx, name, |run| {
                 format!("x = y = b = 1\n# run {run}\n{body}\ndef main(input):\n    pass\n")
             })
         }));
@@ -197,7 +154,10 @@ fn main() {
     })
     .expect("interpreter thread");
 
-    println!("| workload | gas | time (us, best of {RUNS}) | gas/us |");
+    println!(
+        "| workload | gas | time (us, best of {}) | gas/us |",
+        plain::RUNS
+    );
     println!("|---|---:|---:|---:|");
     let mut rates = Vec::new();
     let mut compile = Vec::new();
