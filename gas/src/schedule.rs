@@ -283,10 +283,12 @@ impl GasSchedule {
     /// counts of list and tuple slices; dicts compact on their entry count.
     /// Version 8 charges integer formatting by its radix (binary text is
     /// three times octal's, decimal through `format` is quadratic like
-    /// `str`) and per character written, generic aliases and unions per
-    /// argument, `float()` parsing per character, extended-slice
-    /// assignments per reference, each copy `itertools.tee` makes, and the
-    /// factory call of a `defaultdict` miss.
+    /// `str`) and per character written (per word converted for the float
+    /// types), generic aliases and unions per argument, `float()` parsing
+    /// per character, extended-slice assignments per reference, each copy
+    /// `itertools.tee` makes, the factory call of a `defaultdict` miss, each
+    /// keyword of a `**mapping` call, dict merges at four element steps an
+    /// entry, and strided byte-buffer slices per byte.
     pub const V8: GasSchedule = GasSchedule {
         version: 8,
         tx_base: TX_BASE,

@@ -17,8 +17,6 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::time::Duration;
-
 use pvm_runtime::{on_interpreter_thread, PvmInterpreter};
 
 #[path = "common/plain.rs"]
@@ -130,19 +128,8 @@ fn main() {
     let rows = on_interpreter_thread(|| {
         let mut vm = PvmInterpreter::new();
         let ctx = plain::context();
-        // In one block, as on a chain: each contract pays for compiling on
-        // its first run only, and the rows report a later run's gas.
-        vm.begin_block();
-        let mut rows: Vec<(String, u64, Duration)> = plain::PLAIN
-            .iter()
-            .chain(BULK)
-            .map(|(name, setup, body)| {
-                // The setup (module level) runs every time too; it is part of the work.
-                let code = plain::contract(setup, body);
-                plain::measure(&mut vm, &ctx, name, |_| code.clone())
-            })
-            .collect();
-        vm.end_block();
+        // In one block, as on a chain (see `plain::measure_in_block`).
+        let mut rows = plain::measure_in_block(&mut vm, &ctx, plain::PLAIN.iter().chain(BULK));
         // Outside a block every run pays for compiling its (new) text.
         rows.extend(COMPILE.iter().map(|(name, shape)| {
             let body = shape(COMPILE_BYTES);

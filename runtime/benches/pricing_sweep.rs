@@ -15,8 +15,9 @@
 //! aim, and the band is [`BAND`] times either side of it. A row below the band
 //! is under-priced (a contract buys more time than it pays for: a bug under
 //! the aim divided by [`BUG`]); a row above it over-priced (safe, but a
-//! contract pays for time it does not use). Each row first runs once to size its repetitions so that it
-//! takes about [`TARGET`]; then [`RUNS`] timed runs, the fastest kept.
+//! contract pays for time it does not use). Each row first runs once to size
+//! its repetitions so that it takes about [`TARGET`]; then [`RUNS`] timed
+//! runs, the fastest kept.
 //!
 //! ```sh
 //! cargo bench --ignore-rust-version -p pvm-runtime --bench pricing_sweep            # every row

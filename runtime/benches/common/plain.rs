@@ -67,21 +67,34 @@ pub fn context() -> HostContext {
     }
 }
 
-/// Median gas per microsecond of the [`PLAIN`] workloads on `vm`, run in one
-/// block (each pays for compiling on its first run only).
-#[allow(dead_code)] // the calibration bench prints the rows instead
-pub fn aim(vm: &mut PvmInterpreter) -> f64 {
-    let ctx = context();
+/// [`measure`]s each `(name, setup, body)` of `suite` in one block, as on a
+/// chain: each contract pays for compiling on its first run only, and the
+/// rows report a later run's gas. The setup (module level) runs every time
+/// too; it is part of the work.
+pub fn measure_in_block<'a>(
+    vm: &mut PvmInterpreter,
+    ctx: &HostContext,
+    suite: impl IntoIterator<Item = &'a (&'a str, &'a str, &'a str)>,
+) -> Vec<(String, u64, Duration)> {
     vm.begin_block();
-    let mut rates: Vec<f64> = PLAIN
-        .iter()
+    let rows = suite
+        .into_iter()
         .map(|(name, setup, body)| {
             let code = contract(setup, body);
-            let (_, gas, time) = measure(vm, &ctx, name, |_| code.clone());
-            gas as f64 / (time.as_secs_f64() * 1e6)
+            measure(vm, ctx, name, |_| code.clone())
         })
         .collect();
     vm.end_block();
+    rows
+}
+
+/// Median gas per microsecond of the [`PLAIN`] workloads on `vm`.
+#[allow(dead_code)] // the calibration bench prints the rows instead
+pub fn aim(vm: &mut PvmInterpreter) -> f64 {
+    let mut rates: Vec<f64> = measure_in_block(vm, &context(), PLAIN)
+        .into_iter()
+        .map(|(_, gas, time)| gas as f64 / (time.as_secs_f64() * 1e6))
+        .collect();
     rates.sort_by(f64::total_cmp);
     rates[rates.len() / 2]
 }
