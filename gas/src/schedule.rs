@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V8;
+//! let s = GasSchedule::V9;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -289,8 +289,16 @@ impl GasSchedule {
     /// `itertools.tee` makes, the factory call of a `defaultdict` miss, each
     /// keyword of a `**mapping` call, dict merges at four element steps an
     /// entry, and strided byte-buffer slices per byte.
-    pub const V8: GasSchedule = GasSchedule {
-        version: 8,
+    /// Version 9 prices a `str`/`bytes` method's receiver by what the
+    /// method does with it: code point loops on text (classification,
+    /// stripping, whitespace splits, single-byte codecs) at four times the
+    /// transform rate, searches and `is...` tests by the bytes they went
+    /// through, `startswith`/`endswith` by the bytes compared, codecs by
+    /// codec, split pieces at four element steps each, byte-string case
+    /// mapping and padding at memory speed, and non-ASCII slices' character
+    /// index per byte.
+    pub const V9: GasSchedule = GasSchedule {
+        version: 9,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -319,10 +327,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V8.version {
+        if schedule.version != Self::V9.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V8.version,
+                known: Self::V9.version,
             });
         }
         Ok(schedule)
@@ -365,7 +373,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V8
+        Self::V9
     }
 }
 
@@ -379,7 +387,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V8;
+        let s = GasSchedule::V9;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -390,8 +398,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V8.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V8);
+        let text = GasSchedule::V9.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V9);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -401,16 +409,16 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 8", "version = 7");
+        let old = text.replace("version = 9", "version = 8");
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version { found: 7, known: 8 })
+            Err(ScheduleError::Version { found: 8, known: 9 })
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V8);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V9);
     }
 }
