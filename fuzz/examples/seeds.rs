@@ -181,7 +181,7 @@ fn main() {
     write(
         "gas_schedule_parser",
         "v2",
-        GasSchedule::V9.to_toml().as_bytes(),
+        GasSchedule::V10.to_toml().as_bytes(),
     );
 
     // Structured targets: filler bytes of a few lengths.

@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V9;
+//! let s = GasSchedule::V10;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -297,8 +297,14 @@ impl GasSchedule {
     /// codec, split pieces at four element steps each, byte-string case
     /// mapping and padding at memory speed, and non-ASCII slices' character
     /// index per byte.
-    pub const V9: GasSchedule = GasSchedule {
-        version: 9,
+    /// Version 10 charges a sort for the comparisons it makes (a sorted run
+    /// its length, a shuffled list about `n log n`) instead of a fixed
+    /// `n log n` bound, each key a sort or `min`/`max` computes as a call,
+    /// `list.reverse`, `deque.reverse` and `deque.rotate` at memory speed
+    /// (references move, none is copied), and codecs by the codec registry's
+    /// own alias table.
+    pub const V10: GasSchedule = GasSchedule {
+        version: 10,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -327,10 +333,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V9.version {
+        if schedule.version != Self::V10.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V9.version,
+                known: Self::V10.version,
             });
         }
         Ok(schedule)
@@ -373,7 +379,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V9
+        Self::V10
     }
 }
 
@@ -387,7 +393,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V9;
+        let s = GasSchedule::V10;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -398,8 +404,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V9.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V9);
+        let text = GasSchedule::V10.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V10);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -409,16 +415,19 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 9", "version = 8");
+        let old = text.replace("version = 10", "version = 9");
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version { found: 8, known: 9 })
+            Err(ScheduleError::Version {
+                found: 9,
+                known: 10
+            })
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V9);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V10);
     }
 }

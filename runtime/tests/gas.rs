@@ -403,3 +403,66 @@ fn work_costs_gas_in_proportion() {
     let huge = cost(100_000);
     assert_eq!((huge - big) / 90_000, per_iteration_small);
 }
+
+/// Gas of `stmt` in `main` after `setup`, less that of the same program with
+/// `pass` in its place.
+fn stmt_gas(setup: &str, stmt: &str) -> u64 {
+    let cost = |stmt: &str| {
+        let code = format!("import _operator\ndef main(input):\n    {setup}\n    {stmt}\n");
+        let (exec, host) = run(&code, b"");
+        assert!(exec.result.is_ok(), "{code}: {:?}", exec.result);
+        host.gas_used()
+    };
+    cost(stmt) - cost("pass")
+}
+
+#[test]
+fn a_sort_pays_for_the_comparisons_it_makes() {
+    let n = 20_000;
+    let shuffle = format!("l = [(i * 7919) % {n} for i in range({n})]");
+    let sorted = stmt_gas(&format!("l = list(range({n}))"), "l.sort()");
+    let shuffled = stmt_gas(&shuffle, "l.sort()");
+    // A sorted run takes n - 1 comparisons, a shuffled list about n log2 n
+    // (14 here): the first pays for a run, the second several times more.
+    assert!(
+        shuffled > 5 * sorted,
+        "shuffled {shuffled}, sorted {sorted}"
+    );
+    // The count is exact: the same list costs the same on every run.
+    assert_eq!(shuffled, stmt_gas(&shuffle, "l.sort()"));
+}
+
+#[test]
+fn keys_computed_natively_cost_a_call_each() {
+    let n = 5_000u64;
+    let setup = format!("l = list(range({n}))");
+    let call = u64::from(pvm_gas::GasSchedule::V10.opcodes.call);
+    for (plain, keyed) in [
+        ("sorted(l)", "sorted(l, key=_operator.neg)"),
+        ("min(l)", "min(l, key=_operator.neg)"),
+        ("max(l)", "max(l, key=_operator.neg)"),
+    ] {
+        let extra = stmt_gas(&setup, keyed) - stmt_gas(&setup, plain);
+        assert!(
+            extra >= n * call,
+            "{keyed}: {extra} more than {plain}, under {n} calls of {call}"
+        );
+    }
+}
+
+#[test]
+fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
+    // A limit that pays for building the list and for one comparison per
+    // element, far from the n log n comparisons of sorting it shuffled: the
+    // sort must stop part way, with the budget spent.
+    let n = 200_003;
+    let setup = format!("l = [(i * 7919) % {n} for i in range({n})]");
+    let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
+    let (built, host) = run(&code("pass"), b"");
+    assert!(built.result.is_ok(), "{:?}", built.result);
+    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V10.per_element;
+    let (exec, host) = run_with_gas(&code("l.sort()"), b"", limit);
+    let e = exec.result.expect_err("the sort should run out of gas");
+    assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas), "{e}");
+    assert_eq!(host.gas_used(), limit);
+}
