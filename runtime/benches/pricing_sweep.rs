@@ -10,8 +10,9 @@
 //! opcode prices were calibrated so that loops, calls, attribute and
 //! container work cost about one gas per 3 ns on the machine they were
 //! measured on (333 gas/µs). Gas per µs scales with the machine, so the sweep
-//! first measures that rate where it runs (the median of the plain workloads
-//! of `common/plain.rs`, which the calibration bench prints too): that is the
+//! measures that rate where it runs, before each family (the median of the
+//! plain workloads of `common/plain.rs`, which the calibration bench prints
+//! too; a shared machine's speed drifts over a run): that is the family's
 //! aim, and the band is [`BAND`] times either side of it. A row below the band
 //! is under-priced (a contract buys more time than it pays for: a bug under
 //! the aim divided by [`BUG`]); a row above it over-priced (safe, but a
@@ -61,6 +62,8 @@ struct Line {
     stmt: String,
     n: usize,
     best: Measure,
+    /// What plain code earned just before this row's family ran.
+    aim: f64,
 }
 
 fn main() {
@@ -85,21 +88,27 @@ fn main() {
             for (family, label, name) in &found {
                 println!("{family} {label} {name}");
             }
-            return Ok((Vec::new(), Vec::new(), families, 0.0));
+            return Ok((Vec::new(), Vec::new(), families));
         }
         let missing = sweep::uncovered(&families, &found);
-        let aim = plain::aim(&mut vm);
-        eprintln!("aim: plain code runs at {aim:.0} gas/µs here");
         let mut lines = Vec::new();
         for f in &families {
+            // Measured again before each family: a shared machine's speed
+            // drifts over a run, and each row is judged against the rate plain
+            // code earned next to it.
+            let aim = plain::aim(&mut vm);
+            eprintln!(
+                "aim: plain code runs at {aim:.0} gas/µs here (before {})",
+                f.name
+            );
             for &n in &f.sizes {
-                lines.extend(measure(&mut vm, f, n)?);
+                lines.extend(measure(&mut vm, f, n, aim)?);
             }
         }
-        Ok::<_, String>((lines, missing, families, aim))
+        Ok::<_, String>((lines, missing, families))
     })
     .expect("interpreter thread");
-    let (lines, missing, families, aim) = match out {
+    let (lines, missing, families) = match out {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{e}");
@@ -109,12 +118,12 @@ fn main() {
     if list {
         return;
     }
-    report(&lines, &missing, &families, aim);
+    report(&lines, &missing, &families);
 }
 
 /// Sizes the repetitions from one run, then keeps the fastest of [`RUNS`]
 /// (the median for fresh-copy rows).
-fn measure(vm: &mut PvmInterpreter, f: &Family, n: usize) -> Result<Vec<Line>, String> {
+fn measure(vm: &mut PvmInterpreter, f: &Family, n: usize, aim: f64) -> Result<Vec<Line>, String> {
     let ones = vec![1; f.rows.len()];
     let first = sweep::run_family(vm, f, n, &ones)?;
     let reps: Vec<u64> = first
@@ -153,6 +162,7 @@ fn measure(vm: &mut PvmInterpreter, f: &Family, n: usize) -> Result<Vec<Line>, S
                     time,
                     ..runs[0][i].clone()
                 },
+                aim,
             }
         })
         .collect())
@@ -162,13 +172,13 @@ fn rate(m: &Measure) -> f64 {
     m.gas as f64 / (m.time.as_secs_f64() * 1e6).max(1e-3)
 }
 
-fn report(lines: &[Line], missing: &[String], families: &[Family], aim: f64) {
-    let (band_low, band_high, bug) = (aim / BAND, aim * BAND, aim / BUG);
+fn report(lines: &[Line], missing: &[String], families: &[Family]) {
     println!("| family | callable | statement | n | gas | µs | gas/µs | |");
     println!("|---|---|---|---:|---:|---:|---:|---|");
     let (mut low, mut high, mut bugs) = (0, 0, 0);
     let mut rates: Vec<(f64, String)> = Vec::new();
     for l in lines {
+        let (band_low, band_high, bug) = (l.aim / BAND, l.aim * BAND, l.aim / BUG);
         let r = rate(&l.best);
         let mark = if r < bug {
             bugs += 1;
@@ -219,9 +229,13 @@ fn report(lines: &[Line], missing: &[String], families: &[Family], aim: f64) {
     if let (Some(min), Some(max)) = (rates.first(), rates.last()) {
         let median = rates[rates.len() / 2].0;
         println!();
+        let mut aims: Vec<f64> = lines.iter().map(|l| l.aim).collect();
+        aims.sort_by(f64::total_cmp);
+        let (least, most) = (aims[0], aims[aims.len() - 1]);
         println!(
-            "{} rows; aim {aim:.0} gas/µs (plain code on this machine), band {band_low:.0}..{band_high:.0}; \
-             {low} below it ({bugs} under {bug:.0}: pricing bugs), {high} above it",
+            "{} rows; aim {least:.0}..{most:.0} gas/µs (plain code on this machine, measured before \
+             each family), band aim/{BAND}..aim*{BAND}; {low} below it ({bugs} under aim/{BUG}: \
+             pricing bugs), {high} above it",
             rates.len()
         );
         println!(
