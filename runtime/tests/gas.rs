@@ -452,9 +452,9 @@ fn keys_computed_natively_cost_a_call_each() {
 
 #[test]
 fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
-    // A limit that pays for building the list and for one comparison per
-    // element, far from the n log n comparisons of sorting it shuffled: the
-    // sort must stop part way, with the budget spent.
+    // A limit that pays for building the list and for four comparisons per
+    // element (the first paid up front), far from the n log n comparisons of
+    // sorting it shuffled: the sort must stop part way, with the budget spent.
     let n = 200_003;
     let setup = format!("l = [(i * 7919) % {n} for i in range({n})]");
     let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
