@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V10;
+//! let s = GasSchedule::V11;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -303,8 +303,16 @@ impl GasSchedule {
     /// `list.reverse`, `deque.reverse` and `deque.rotate` at memory speed
     /// (references move, none is copied), and codecs by the codec registry's
     /// own alias table.
-    pub const V10: GasSchedule = GasSchedule {
-        version: 10,
+    /// Version 11 charges big-integer `+`, `-`, `&`, `|`, `^` per word of
+    /// both operands, division a fixed cost per quotient word and a pass
+    /// over the dividend (small divisors were under-priced), `bit_count` per
+    /// word, a modular inverse per bit of the modulus, float formatting
+    /// through a spec (of floats, complex numbers and integers as floats) per
+    /// value, number parsing (`complex(s)`, `float(b)`) per pass it makes,
+    /// `hex(sep)` per separator pass, memoryview comparisons and `index` per
+    /// unpacked item, and `%` padding per character pushed.
+    pub const V11: GasSchedule = GasSchedule {
+        version: 11,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -333,10 +341,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V10.version {
+        if schedule.version != Self::V11.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V10.version,
+                known: Self::V11.version,
             });
         }
         Ok(schedule)
@@ -379,7 +387,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V10
+        Self::V11
     }
 }
 
@@ -393,7 +401,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V10;
+        let s = GasSchedule::V11;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -404,8 +412,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V10.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V10);
+        let text = GasSchedule::V11.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V11);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -415,12 +423,12 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 10", "version = 9");
+        let old = text.replace("version = 11", "version = 10");
         assert!(matches!(
             GasSchedule::from_toml(&old),
             Err(ScheduleError::Version {
-                found: 9,
-                known: 10
+                found: 10,
+                known: 11
             })
         ));
     }
@@ -428,6 +436,6 @@ mod tests {
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V10);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V11);
     }
 }

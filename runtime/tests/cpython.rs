@@ -31,6 +31,7 @@ const PROGRAMS: &[(&str, &str)] = &[
     ("float formatting", "def main(i):\n    x = 1234.5678\n    return f'{x:.2f}|{x:e}|{x:g}|{x:10.1f}|{x:<10}|{x:,.2f}|{x:%}|{0.000012345:g}'"),
     ("int formatting", "def main(i):\n    n = 255\n    return f'{n:x}|{n:#x}|{n:08b}|{n:o}|{n:,}|{-n:+}|{n:^9}|{n:_d}|{12345678:,}'"),
     ("percent formatting", "def main(i):\n    return '%s %r %d %5.2f %-5s| %x %o %e %%' % ('a', 'b', 42, 3.14159, 'z', 255, 8, 12345.678)"),
+    ("bytes.maketrans with repeated bytes (the last pair wins)", "def main(i):\n    t = bytes.maketrans(b'aab', b'xyz')\n    u = bytearray.maketrans(b'abca', b'1234')\n    return repr([t[97:99], b'banana'.translate(t), u[97:100], bytearray(b'cab').translate(u), b'abc'.translate(None, b'b'), bytes(range(250, 256)).translate(bytes(range(255, -1, -1)))])"),
     ("str.format", "def main(i):\n    return '{0}-{1}-{0}|{name}|{2!r}|{3[1]}'.format('a', 'b', 'c', [1, 2], name='n')"),
     ("str methods", "def main(i):\n    s = '  Hello, World!  '\n    return repr([s.strip(), s.lower(), s.upper(), s.title(), s.split(','), s.replace('l', 'L', 2), s.find('o'), s.rfind('o'), s.count('l'), s.center(21, '*'), s.zfill(20), s.partition(','), s.rsplit(None, 1), s.swapcase(), s.startswith(('  H', 'x')), s.expandtabs(4), s.isalnum()])"),
     ("str splitlines and join", "def main(i):\n    s = 'a\\nb\\r\\nc\\rd'\n    return repr([s.splitlines(), s.splitlines(True), '|'.join(s.split())])"),

@@ -436,7 +436,7 @@ fn a_sort_pays_for_the_comparisons_it_makes() {
 fn keys_computed_natively_cost_a_call_each() {
     let n = 5_000u64;
     let setup = format!("l = list(range({n}))");
-    let call = u64::from(pvm_gas::GasSchedule::V10.opcodes.call);
+    let call = u64::from(pvm_gas::GasSchedule::V11.opcodes.call);
     for (plain, keyed) in [
         ("sorted(l)", "sorted(l, key=_operator.neg)"),
         ("min(l)", "min(l, key=_operator.neg)"),
@@ -460,9 +460,86 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
     let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
     let (built, host) = run(&code("pass"), b"");
     assert!(built.result.is_ok(), "{:?}", built.result);
-    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V10.per_element;
+    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V11.per_element;
     let (exec, host) = run_with_gas(&code("l.sort()"), b"", limit);
     let e = exec.result.expect_err("the sort should run out of gas");
     assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas), "{e}");
     assert_eq!(host.gas_used(), limit);
+}
+
+/// Gas for `ops` word steps of big-integer work, as the schedule charges it.
+fn word_ops_gas(ops: u64) -> u64 {
+    (ops * pvm_gas::GasSchedule::V11.per_64_word_ops).div_ceil(64)
+}
+
+#[test]
+fn big_integer_sums_pay_for_every_word_of_both_operands() {
+    // 8,001 words and 4: `x + x` reads twice the words `x + y` does.
+    let setup = "x = 1 << 512000; y = 1 << 200";
+    let extra = stmt_gas(setup, "x + x") - stmt_gas(setup, "x + y");
+    assert!(
+        extra >= word_ops_gas(2 * 7_997) - 1,
+        "x + x costs only {extra} more than x + y"
+    );
+    for op in ["x - x", "x & x", "x | x", "x ^ x"] {
+        assert_eq!(stmt_gas(setup, op), stmt_gas(setup, "x + x"), "{op}");
+    }
+}
+
+#[test]
+fn division_by_a_small_divisor_pays_per_quotient_word() {
+    // 8,001 quotient words, each about ten word steps with a one-word divisor.
+    let setup = "x = 1 << 512000";
+    for stmt in ["x // 3", "x % 3", "divmod(x, 3)"] {
+        let gas = stmt_gas(setup, stmt);
+        assert!(gas >= word_ops_gas(8_001 * 10), "{stmt}: {gas}");
+    }
+}
+
+#[test]
+fn hex_separators_pay_for_their_pass() {
+    // A second pass over the two digits of each of 64 KiB of bytes.
+    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V11.per_kib_transform).div_ceil(1024);
+    for make in [
+        "bytes(65536)",
+        "bytearray(65536)",
+        "memoryview(bytes(65536))",
+    ] {
+        let setup = format!("b = {make}");
+        let extra = stmt_gas(&setup, "b.hex(':')") - stmt_gas(&setup, "b.hex()");
+        assert!(
+            extra >= pass,
+            "{make}: hex(':') costs {extra} more, under {pass}"
+        );
+    }
+}
+
+#[test]
+fn number_text_pays_for_every_parse_pass() {
+    let s = pvm_gas::GasSchedule::V11;
+    let text = 5_001u64;
+    let parse = (text * 6 * s.per_kib_transform).div_ceil(1024);
+    let gas = stmt_gas("t = '1' * 5000 + 'j'", "complex(t)");
+    assert!(
+        gas >= parse,
+        "complex() of {text} bytes: {gas}, under {parse}"
+    );
+}
+
+#[test]
+fn formatting_a_float_through_a_spec_costs_per_value() {
+    // The locale type groups in a second pass: one more float's price per float.
+    let per_float = 4 * pvm_gas::GasSchedule::V11.per_iter;
+    for (setup, floats) in [("v = 1.5", 1), ("v = 1.5 + 2j", 2)] {
+        let extra = stmt_gas(setup, "format(v, '.3n')") - stmt_gas(setup, "format(v, '.3e')");
+        assert_eq!(extra, floats * per_float, "{setup}");
+    }
+}
+
+#[test]
+fn memoryview_index_pays_for_each_item_it_unpacks() {
+    let s = pvm_gas::GasSchedule::V11;
+    let n = 4_096u64;
+    let gas = stmt_gas("m = memoryview(bytes(4095) + b'\\xff')", "m.index(255)");
+    assert!(gas >= n * (s.per_iter + s.per_element), "{gas}");
 }
