@@ -258,13 +258,13 @@ fn report(lines: &[Line], missing: &[String], families: &[Family]) {
     let (mut low, mut high, mut bugs) = (0, 0, 0);
     let mut rates: Vec<(f64, String)> = Vec::new();
     for l in lines {
-        let (band_low, band_high, bug) = (l.aim / BAND, l.aim * BAND, l.aim / BUG);
+        let (band_high, bug) = (l.aim * BAND, l.aim / BUG);
         let r = rate(&l.best);
         let mark = if r < bug {
             bugs += 1;
             low += 1;
             "BUG"
-        } else if r < band_low {
+        } else if l.below() {
             low += 1;
             "low"
         } else if r > band_high {
