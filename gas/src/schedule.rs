@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V11;
+//! let s = GasSchedule::V12;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -311,8 +311,17 @@ impl GasSchedule {
     /// value, number parsing (`complex(s)`, `float(b)`) per pass it makes,
     /// `hex(sep)` per separator pass, memoryview comparisons and `index` per
     /// unpacked item, and `%` padding per character pushed.
-    pub const V11: GasSchedule = GasSchedule {
-        version: 11,
+    /// Version 12 charges a resizable buffer (bytearray, list) that outgrows
+    /// the power of two at or above its length for moving its contents,
+    /// copying a builtin class's namespace (`int.__dict__.copy()`) per entry,
+    /// a class's namespace at four iterator steps an entry, `dir()` four
+    /// element steps per namespace entry it walks, an AttributeError built
+    /// and dropped by a lookup with a default (`getattr(o, n, d)`,
+    /// `hasattr`) as a raise, a missing attribute's name at the transform
+    /// rate, a missing module attribute one more raise, and
+    /// `ExceptionGroup.split` a call per group it derives.
+    pub const V12: GasSchedule = GasSchedule {
+        version: 12,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -341,10 +350,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V11.version {
+        if schedule.version != Self::V12.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V11.version,
+                known: Self::V12.version,
             });
         }
         Ok(schedule)
@@ -387,7 +396,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V11
+        Self::V12
     }
 }
 
@@ -401,7 +410,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V11;
+        let s = GasSchedule::V12;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -412,8 +421,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V11.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V11);
+        let text = GasSchedule::V12.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V12);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -423,12 +432,12 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 11", "version = 10");
+        let old = text.replace("version = 12", "version = 11");
         assert!(matches!(
             GasSchedule::from_toml(&old),
             Err(ScheduleError::Version {
-                found: 10,
-                known: 11
+                found: 11,
+                known: 12
             })
         ));
     }
@@ -436,6 +445,6 @@ mod tests {
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V11);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V12);
     }
 }

@@ -436,7 +436,7 @@ fn a_sort_pays_for_the_comparisons_it_makes() {
 fn keys_computed_natively_cost_a_call_each() {
     let n = 5_000u64;
     let setup = format!("l = list(range({n}))");
-    let call = u64::from(pvm_gas::GasSchedule::V11.opcodes.call);
+    let call = u64::from(pvm_gas::GasSchedule::V12.opcodes.call);
     for (plain, keyed) in [
         ("sorted(l)", "sorted(l, key=_operator.neg)"),
         ("min(l)", "min(l, key=_operator.neg)"),
@@ -460,7 +460,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
     let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
     let (built, host) = run(&code("pass"), b"");
     assert!(built.result.is_ok(), "{:?}", built.result);
-    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V11.per_element;
+    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V12.per_element;
     let (exec, host) = run_with_gas(&code("l.sort()"), b"", limit);
     let e = exec.result.expect_err("the sort should run out of gas");
     assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas), "{e}");
@@ -469,7 +469,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
 
 /// Gas for `ops` word steps of big-integer work, as the schedule charges it.
 fn word_ops_gas(ops: u64) -> u64 {
-    (ops * pvm_gas::GasSchedule::V11.per_64_word_ops).div_ceil(64)
+    (ops * pvm_gas::GasSchedule::V12.per_64_word_ops).div_ceil(64)
 }
 
 #[test]
@@ -499,7 +499,7 @@ fn division_by_a_small_divisor_pays_per_quotient_word() {
 #[test]
 fn hex_separators_pay_for_their_pass() {
     // A second pass over the two digits of each of 64 KiB of bytes.
-    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V11.per_kib_transform).div_ceil(1024);
+    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V12.per_kib_transform).div_ceil(1024);
     for make in [
         "bytes(65536)",
         "bytearray(65536)",
@@ -516,7 +516,7 @@ fn hex_separators_pay_for_their_pass() {
 
 #[test]
 fn number_text_pays_for_every_parse_pass() {
-    let s = pvm_gas::GasSchedule::V11;
+    let s = pvm_gas::GasSchedule::V12;
     let text = 5_001u64;
     let parse = (text * 6 * s.per_kib_transform).div_ceil(1024);
     let gas = stmt_gas("t = '1' * 5000 + 'j'", "complex(t)");
@@ -529,7 +529,7 @@ fn number_text_pays_for_every_parse_pass() {
 #[test]
 fn formatting_a_float_through_a_spec_costs_per_value() {
     // The locale type groups in a second pass: one more float's price per float.
-    let per_float = 4 * pvm_gas::GasSchedule::V11.per_iter;
+    let per_float = 4 * pvm_gas::GasSchedule::V12.per_iter;
     for (setup, floats) in [("v = 1.5", 1), ("v = 1.5 + 2j", 2)] {
         let extra = stmt_gas(setup, "format(v, '.3n')") - stmt_gas(setup, "format(v, '.3e')");
         assert_eq!(extra, floats * per_float, "{setup}");
@@ -538,8 +538,81 @@ fn formatting_a_float_through_a_spec_costs_per_value() {
 
 #[test]
 fn memoryview_index_pays_for_each_item_it_unpacks() {
-    let s = pvm_gas::GasSchedule::V11;
+    let s = pvm_gas::GasSchedule::V12;
     let n = 4_096u64;
     let gas = stmt_gas("m = memoryview(bytes(4095) + b'\\xff')", "m.index(255)");
     assert!(gas >= n * (s.per_iter + s.per_element), "{gas}");
+}
+
+#[test]
+fn a_buffer_that_outgrows_its_size_pays_to_move() {
+    // 64 KiB at its exact size grows past 64 KiB and moves; 1 byte less
+    // still fits: three times the memory rate on the 64 KiB that move.
+    let s = pvm_gas::GasSchedule::V12;
+    let moved = (3 * 65_536 * s.per_kib).div_ceil(1024);
+    for (full, room, stmt) in [
+        ("z = bytearray(65536)", "z = bytearray(65535)", "z += b'x'"),
+        (
+            "z = bytearray(65536)",
+            "z = bytearray(65535)",
+            "z[0:0] = b'x'",
+        ),
+        ("z = [0] * 8192", "z = [0] * 8191", "z[:0] = [1]"),
+    ] {
+        let extra = stmt_gas(full, stmt) - stmt_gas(room, stmt);
+        assert!(extra >= moved, "{full}; {stmt}: {extra} more than {room}");
+    }
+}
+
+/// Gas `stmt` takes where it runs (read from `pvm_host.gas_left()` on either
+/// side of it, after `setup`), so that the length of its source, which
+/// deploying pays for, is not counted.
+fn inner_gas(setup: &str, stmt: &str) -> u64 {
+    let code = format!(
+        "import pvm_host\ndef main(input):\n    {setup}\n    a = pvm_host.gas_left()\n    {stmt}\n    \
+         b = pvm_host.gas_left()\n    return str(a - b).encode()\n"
+    );
+    let (exec, _) = run(&code, b"");
+    let out = exec.result.unwrap_or_else(|e| panic!("{code}: {e:?}"));
+    String::from_utf8(out).unwrap().parse().unwrap()
+}
+
+#[test]
+fn copying_a_builtin_class_namespace_pays_per_entry() {
+    // `int` has more than 60 names, each copied and hashed into the new dict.
+    let s = pvm_gas::GasSchedule::V12;
+    let gas = inner_gas("", "int.__dict__.copy()");
+    assert!(gas >= 60 * 5 * s.per_element, "{gas}");
+    // Its length and one lookup copy nothing.
+    for stmt in ["len(int.__dict__)", "int.__dict__.get('real')"] {
+        let cheap = inner_gas("", stmt);
+        assert!(cheap < gas / 4, "{stmt}: {cheap}, a copy {gas}");
+    }
+}
+
+#[test]
+fn a_class_namespace_pays_per_entry() {
+    let s = pvm_gas::GasSchedule::V12;
+    let setup = "ns = {'a' + str(i): i for i in range(1000)}";
+    let gas = inner_gas(setup, "type('C', (), ns)");
+    assert!(gas >= 1000 * 4 * s.per_iter, "{gas}");
+}
+
+#[test]
+fn a_missing_attribute_pays_for_its_name_and_its_error() {
+    let s = pvm_gas::GasSchedule::V12;
+    let missing = |n: usize| {
+        inner_gas(
+            &format!("s = 'x' * {n}"),
+            "try: getattr(1, s)\n    except AttributeError: pass",
+        )
+    };
+    let extra = missing(65_536) - missing(16);
+    assert!(extra >= 64 * s.per_kib_transform - 1, "{extra}");
+    // A lookup with a default that builds (and drops) an AttributeError pays
+    // the raise it is; one that finds the attribute does not.
+    let missing = inner_gas("", "getattr(int, 'nope', None)");
+    let found = inner_gas("", "getattr(int, 'real', None)");
+    let raise = u64::from(s.opcodes.call + s.opcodes.exception);
+    assert!(missing >= found + raise, "{missing} vs {found}");
 }

@@ -198,11 +198,14 @@ pub fn contract(family: &Family, n: usize) -> String {
                 code.push_str("        except Exception as x_:\n            err_ = x_\n    gl()\n");
             }
             Some(prep) => {
-                // The control first: the same prep and marks around `pass`,
-                // so what the prep leaves behind (caches it evicted, memory
-                // the allocator settles later) is charged to neither.
+                // Each repetition runs a control first: the same prep and
+                // marks around `pass`, so what the prep leaves behind (caches
+                // it evicted, memory the allocator settles later) is charged
+                // to neither, and a machine whose speed drifts moves both
+                // alike (a statement far cheaper than its prep, `del z[-1]`
+                // on a fresh 1 MiB list, was otherwise all drift).
+                code.push_str("    for _ in range(reps_):\n");
                 for stmt in ["pass", row.stmt.as_str()] {
-                    code.push_str("    for _ in range(reps_):\n");
                     code.push_str(&indent(prep, 8));
                     code.push_str("        gl()\n        try:\n");
                     code.push_str(&indent(stmt, 12));
@@ -373,9 +376,11 @@ pub fn run_family(
             // same prep around `pass`), times the repetitions; typical is
             // the mean of the middle half, so one pair that a timer tick or
             // the allocator's deferred work landed in moves neither.
-            let control = pairs(k as usize);
+            let (control, measured): (Vec<_>, Vec<_>) = pairs(2 * k as usize)
+                .chunks_exact(2)
+                .map(|p| (p[0], p[1]))
+                .unzip();
             let base_gas = control[0].0;
-            let measured = pairs(k as usize);
             m.gas = measured.iter().map(|p| p.0.saturating_sub(base_gas)).sum();
             m.time = middle_mean(measured).saturating_sub(middle_mean(control)) * k as u32;
         } else {
