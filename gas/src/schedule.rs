@@ -318,7 +318,9 @@ impl GasSchedule {
     /// element steps per namespace entry it walks, an AttributeError built
     /// and dropped by a lookup with a default (`getattr(o, n, d)`,
     /// `hasattr`) as a raise, a missing attribute's name at the transform
-    /// rate, a missing module attribute one more raise, and
+    /// rate, a string looked up in the interned-name pool that is not the
+    /// interned object a scan, a string key of a class namespace's `get` its
+    /// hash, a missing module attribute one more raise, and
     /// `ExceptionGroup.split` a call per group it derives.
     pub const V12: GasSchedule = GasSchedule {
         version: 12,

@@ -13,10 +13,11 @@
 //! measures that rate where it runs, before and after each family (the median
 //! of the plain workloads of `common/plain.rs`, which the calibration bench
 //! prints too; a shared machine's speed drifts over a run): the faster of the
-//! two is the family's aim (noise only slows code down), and the band is [`BAND`] times either side of it. A row below the band
-//! is under-priced (a contract buys more time than it pays for: a bug under
-//! the aim divided by [`BUG`]); a row above it over-priced (safe, but a
-//! contract pays for time it does not use). Each row first runs once to size
+//! two is the family's aim (noise only slows code down), and the band is
+//! [`BAND`] times either side of it. A row below the band is under-priced (a
+//! contract buys more time than it pays for: a bug under the aim divided by
+//! [`BUG`]); a row above it over-priced (safe, but a contract pays for time
+//! it does not use). Each row first runs once to size
 //! its repetitions so that it takes about [`TARGET`]; then [`RUNS`] timed
 //! runs, the fastest kept (the median for fresh-copy rows, whose time is a
 //! difference). Rows below the band are measured again after the whole sweep,
