@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V12;
+//! let s = GasSchedule::V13;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -322,8 +322,12 @@ impl GasSchedule {
     /// interned object a scan, a string key of a class namespace's `get` its
     /// hash, a missing module attribute one more raise, and
     /// `ExceptionGroup.split` a call per group it derives.
-    pub const V12: GasSchedule = GasSchedule {
-        version: 12,
+    /// Version 13 charges `round(x, -k)` of an integer four products of the
+    /// value by the power of ten and forty passes over the value, instead of
+    /// four squares of the value (a one-word power of ten divides in one
+    /// pass).
+    pub const V13: GasSchedule = GasSchedule {
+        version: 13,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -352,10 +356,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V12.version {
+        if schedule.version != Self::V13.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V12.version,
+                known: Self::V13.version,
             });
         }
         Ok(schedule)
@@ -398,7 +402,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V12
+        Self::V13
     }
 }
 
@@ -412,7 +416,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V12;
+        let s = GasSchedule::V13;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -423,8 +427,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V12.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V12);
+        let text = GasSchedule::V13.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V13);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -434,12 +438,12 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 12", "version = 11");
+        let old = text.replace("version = 13", "version = 12");
         assert!(matches!(
             GasSchedule::from_toml(&old),
             Err(ScheduleError::Version {
-                found: 11,
-                known: 12
+                found: 12,
+                known: 13
             })
         ));
     }
@@ -447,6 +451,6 @@ mod tests {
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V12);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V13);
     }
 }

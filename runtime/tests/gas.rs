@@ -261,6 +261,26 @@ fn round_to_a_huge_power_is_zero_like_cpython() {
 }
 
 #[test]
+fn rounding_to_a_short_power_of_ten_pays_by_the_value_not_its_square() {
+    // 8,000 and 16,000 words: a one-word power of ten divides each in one
+    // pass, so twice the words cost about twice the gas (a square would be 4x).
+    let small = inner_gas("x = 1 << 512000", "round(x, -5)");
+    let big = inner_gas("x = 1 << 1024000", "round(x, -5)");
+    assert!(
+        big > small * 3 / 2 && big < small * 5 / 2,
+        "{small} then {big}"
+    );
+    assert!(big >= word_ops_gas(16_000 * 40), "{big}");
+    // A power of ten as long as the value still pays a product of the two.
+    let long = inner_gas("x = 1 << 1024000", "round(x, -30000)");
+    assert!(long > 100 * big, "{long} against {big}");
+    assert_eq!(
+        ok("def main(input):\n    x = 10 ** 400 + 150000\n    return str(round(x, -5) - 10 ** 400)\n"),
+        "200000"
+    );
+}
+
+#[test]
 fn memory_limit_is_configurable() {
     let small = RuntimeConfig {
         memory_limit: 1 << 20,
@@ -436,7 +456,7 @@ fn a_sort_pays_for_the_comparisons_it_makes() {
 fn keys_computed_natively_cost_a_call_each() {
     let n = 5_000u64;
     let setup = format!("l = list(range({n}))");
-    let call = u64::from(pvm_gas::GasSchedule::V12.opcodes.call);
+    let call = u64::from(pvm_gas::GasSchedule::V13.opcodes.call);
     for (plain, keyed) in [
         ("sorted(l)", "sorted(l, key=_operator.neg)"),
         ("min(l)", "min(l, key=_operator.neg)"),
@@ -460,7 +480,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
     let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
     let (built, host) = run(&code("pass"), b"");
     assert!(built.result.is_ok(), "{:?}", built.result);
-    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V12.per_element;
+    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V13.per_element;
     let (exec, host) = run_with_gas(&code("l.sort()"), b"", limit);
     let e = exec.result.expect_err("the sort should run out of gas");
     assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas), "{e}");
@@ -469,7 +489,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
 
 /// Gas for `ops` word steps of big-integer work, as the schedule charges it.
 fn word_ops_gas(ops: u64) -> u64 {
-    (ops * pvm_gas::GasSchedule::V12.per_64_word_ops).div_ceil(64)
+    (ops * pvm_gas::GasSchedule::V13.per_64_word_ops).div_ceil(64)
 }
 
 #[test]
@@ -499,7 +519,7 @@ fn division_by_a_small_divisor_pays_per_quotient_word() {
 #[test]
 fn hex_separators_pay_for_their_pass() {
     // A second pass over the two digits of each of 64 KiB of bytes.
-    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V12.per_kib_transform).div_ceil(1024);
+    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V13.per_kib_transform).div_ceil(1024);
     for make in [
         "bytes(65536)",
         "bytearray(65536)",
@@ -516,7 +536,7 @@ fn hex_separators_pay_for_their_pass() {
 
 #[test]
 fn number_text_pays_for_every_parse_pass() {
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let text = 5_001u64;
     let parse = (text * 6 * s.per_kib_transform).div_ceil(1024);
     let gas = stmt_gas("t = '1' * 5000 + 'j'", "complex(t)");
@@ -529,7 +549,7 @@ fn number_text_pays_for_every_parse_pass() {
 #[test]
 fn formatting_a_float_through_a_spec_costs_per_value() {
     // The locale type groups in a second pass: one more float's price per float.
-    let per_float = 4 * pvm_gas::GasSchedule::V12.per_iter;
+    let per_float = 4 * pvm_gas::GasSchedule::V13.per_iter;
     for (setup, floats) in [("v = 1.5", 1), ("v = 1.5 + 2j", 2)] {
         let extra = stmt_gas(setup, "format(v, '.3n')") - stmt_gas(setup, "format(v, '.3e')");
         assert_eq!(extra, floats * per_float, "{setup}");
@@ -538,7 +558,7 @@ fn formatting_a_float_through_a_spec_costs_per_value() {
 
 #[test]
 fn memoryview_index_pays_for_each_item_it_unpacks() {
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let n = 4_096u64;
     let gas = stmt_gas("m = memoryview(bytes(4095) + b'\\xff')", "m.index(255)");
     assert!(gas >= n * (s.per_iter + s.per_element), "{gas}");
@@ -548,7 +568,7 @@ fn memoryview_index_pays_for_each_item_it_unpacks() {
 fn a_buffer_that_outgrows_its_size_pays_to_move() {
     // 64 KiB at its exact size grows past 64 KiB and moves; 1 byte less
     // still fits: three times the memory rate on the 64 KiB that move.
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let moved = (3 * 65_536 * s.per_kib).div_ceil(1024);
     for (full, room, stmt) in [
         ("z = bytearray(65536)", "z = bytearray(65535)", "z += b'x'"),
@@ -580,7 +600,7 @@ fn inner_gas(setup: &str, stmt: &str) -> u64 {
 #[test]
 fn copying_a_builtin_class_namespace_pays_per_entry() {
     // `int` has more than 60 names, each copied and hashed into the new dict.
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let gas = inner_gas("", "int.__dict__.copy()");
     assert!(gas >= 60 * 5 * s.per_element, "{gas}");
     // Its length and one lookup copy nothing.
@@ -592,7 +612,7 @@ fn copying_a_builtin_class_namespace_pays_per_entry() {
 
 #[test]
 fn a_class_namespace_pays_per_entry() {
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let setup = "ns = {'a' + str(i): i for i in range(1000)}";
     let gas = inner_gas(setup, "type('C', (), ns)");
     assert!(gas >= 1000 * 4 * s.per_iter, "{gas}");
@@ -600,7 +620,7 @@ fn a_class_namespace_pays_per_entry() {
 
 #[test]
 fn a_missing_attribute_pays_for_its_name_and_its_error() {
-    let s = pvm_gas::GasSchedule::V12;
+    let s = pvm_gas::GasSchedule::V13;
     let missing = |n: usize| {
         inner_gas(
             &format!("s = 'x' * {n}"),
