@@ -323,9 +323,9 @@ impl GasSchedule {
     /// hash, a missing module attribute one more raise, and
     /// `ExceptionGroup.split` a call per group it derives.
     /// Version 13 charges `round(x, -k)` of an integer four products of the
-    /// value by the power of ten and forty passes over the value, instead of
-    /// four squares of the value (a one-word power of ten divides in one
-    /// pass).
+    /// value by the power of ten and forty word steps per word of the value,
+    /// instead of four squares of the value (a one-word power of ten divides
+    /// in one pass).
     pub const V13: GasSchedule = GasSchedule {
         version: 13,
         tx_base: TX_BASE,
