@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V13;
+//! let s = GasSchedule::V14;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -326,8 +326,15 @@ impl GasSchedule {
     /// value by the power of ten and forty word steps per word of the value,
     /// instead of four squares of the value (a one-word power of ten divides
     /// in one pass).
-    pub const V13: GasSchedule = GasSchedule {
-        version: 13,
+    /// Version 14 charges the steps of one native loop over separate objects
+    /// past 16,384 (a sequence comparison, a set intersection, difference or
+    /// symmetric difference, a dict or dict-view comparison) two element steps
+    /// each, a dict comparison of items a step more per entry for the value,
+    /// an items view's pairs in a set operation two steps each, and a shift
+    /// left by one to three whole words of a value below 512 KiB seven more
+    /// passes over it (an overlapping in-place move).
+    pub const V14: GasSchedule = GasSchedule {
+        version: 14,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -356,10 +363,10 @@ impl GasSchedule {
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V13.version {
+        if schedule.version != Self::V14.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V13.version,
+                known: Self::V14.version,
             });
         }
         Ok(schedule)
@@ -402,7 +409,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V13
+        Self::V14
     }
 }
 
@@ -416,7 +423,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V13;
+        let s = GasSchedule::V14;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -427,8 +434,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V13.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V13);
+        let text = GasSchedule::V14.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V14);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -438,12 +445,12 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 13", "version = 12");
+        let old = text.replace("version = 14", "version = 13");
         assert!(matches!(
             GasSchedule::from_toml(&old),
             Err(ScheduleError::Version {
-                found: 12,
-                known: 13
+                found: 13,
+                known: 14
             })
         ));
     }
@@ -451,6 +458,6 @@ mod tests {
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V13);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V14);
     }
 }
