@@ -640,8 +640,8 @@ fn a_missing_attribute_pays_for_its_name_and_its_error() {
 #[test]
 fn loops_over_many_separate_objects_pay_twice_past_the_tier() {
     let s = pvm_gas::GasSchedule::V14;
-    // Two lists (and two sets) of distinct, equal ints: every step compares
-    // (or looks up) two separate objects.
+    // Two lists, tuples, sets or dicts of distinct, equal ints: every step
+    // compares (or looks up) two separate objects.
     let per_step = |setup: &str, stmt: &str, n: u64| {
         let setup = setup.replace("N", &n.to_string());
         inner_gas(&setup, stmt) as f64 / n as f64
