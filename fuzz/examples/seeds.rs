@@ -181,7 +181,7 @@ fn main() {
     write(
         "gas_schedule_parser",
         "v2",
-        GasSchedule::V14.to_toml().as_bytes(),
+        GasSchedule::CURRENT.to_toml().as_bytes(),
     );
 
     // Structured targets: filler bytes of a few lengths.

@@ -45,7 +45,7 @@
 //! ```
 //! use pvm_gas::{GasSchedule, HostCall};
 //!
-//! let s = GasSchedule::V14;
+//! let s = GasSchedule::CURRENT;
 //! assert_eq!(s.host_call(HostCall::SetState, 10), 5_000 + 10 * 10);
 //! let same = GasSchedule::from_toml(&s.to_toml()).unwrap();
 //! assert_eq!(same, s);
@@ -360,13 +360,17 @@ impl GasSchedule {
         opcodes: OPCODES,
     };
 
+    /// The schedule this build runs and the only version it loads: what
+    /// code outside this file names, so a new version is one line here.
+    pub const CURRENT: GasSchedule = Self::V14;
+
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {
         let schedule: GasSchedule = toml::from_str(text)?;
-        if schedule.version != Self::V14.version {
+        if schedule.version != Self::CURRENT.version {
             return Err(ScheduleError::Version {
                 found: schedule.version,
-                known: Self::V14.version,
+                known: Self::CURRENT.version,
             });
         }
         Ok(schedule)
@@ -409,7 +413,7 @@ impl GasSchedule {
 
 impl Default for GasSchedule {
     fn default() -> Self {
-        Self::V14
+        Self::CURRENT
     }
 }
 
@@ -423,7 +427,7 @@ mod tests {
 
     #[test]
     fn prices_grow_with_bytes_and_saturate() {
-        let s = GasSchedule::V14;
+        let s = GasSchedule::CURRENT;
         assert!(s.host_call(HostCall::SetState, 100) > s.host_call(HostCall::SetState, 1));
         assert_eq!(s.host_call(HostCall::Cheap, 1_000), CHEAP_CALL);
         assert_eq!(s.host_call(HostCall::EmitEvent, usize::MAX), u64::MAX);
@@ -434,8 +438,8 @@ mod tests {
 
     #[test]
     fn toml_round_trips_and_refuses_bad_files() {
-        let text = GasSchedule::V14.to_toml();
-        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::V14);
+        let text = GasSchedule::CURRENT.to_toml();
+        assert_eq!(GasSchedule::from_toml(&text).unwrap(), GasSchedule::CURRENT);
 
         let unknown = format!("{text}\nsurprise = 1\n");
         let err = GasSchedule::from_toml(&unknown).unwrap_err().to_string();
@@ -445,19 +449,21 @@ mod tests {
         let err = GasSchedule::from_toml(&missing).unwrap_err().to_string();
         assert!(err.contains("per_kib"), "{err}");
 
-        let old = text.replace("version = 14", "version = 13");
+        let v = GasSchedule::CURRENT.version;
+        let old = text.replace(
+            &format!("version = {v}\n"),
+            &format!("version = {}\n", v - 1),
+        );
+        assert_ne!(old, text);
         assert!(matches!(
             GasSchedule::from_toml(&old),
-            Err(ScheduleError::Version {
-                found: 13,
-                known: 14
-            })
+            Err(ScheduleError::Version { found, known }) if found == v - 1 && known == v
         ));
     }
 
     #[test]
     fn shipped_config_matches_the_constants() {
         let text = include_str!("../../config/gas.toml");
-        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::V14);
+        assert_eq!(GasSchedule::from_toml(text).unwrap(), GasSchedule::CURRENT);
     }
 }

@@ -270,7 +270,7 @@ impl PvmConfig {
     /// The gas schedule the chain uses (the file, or the built-in [`GasSchedule::default`]).
     pub fn schedule(&self) -> Result<GasSchedule, ConfigError> {
         if self.chain.gas_schedule.as_os_str().is_empty() {
-            return Ok(GasSchedule::V14);
+            return Ok(GasSchedule::CURRENT);
         }
         let path = &self.chain.gas_schedule;
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ScheduleIo {
@@ -448,10 +448,10 @@ mod tests {
     #[test]
     fn a_block_cannot_pay_to_compile_more_than_the_code_cache_holds() {
         let mut config = PvmConfig::default();
-        let most = pvm_runtime::CODE_CACHE_BYTES as u64 * GasSchedule::V14.compile_per_byte;
+        let most = pvm_runtime::CODE_CACHE_BYTES as u64 * GasSchedule::CURRENT.compile_per_byte;
         config.chain.block_gas_limit = most;
         assert!(config.runtime().is_ok());
-        config.chain.block_gas_limit = most + GasSchedule::V14.compile_per_byte;
+        config.chain.block_gas_limit = most + GasSchedule::CURRENT.compile_per_byte;
         let err = config.runtime().unwrap_err().to_string();
         assert!(
             err.contains("chain.block_gas_limit") && err.contains(&most.to_string()),
@@ -463,7 +463,7 @@ mod tests {
         let path = dir.join("gas.toml");
         let free = GasSchedule {
             compile_per_byte: 0,
-            ..GasSchedule::V14
+            ..GasSchedule::CURRENT
         };
         std::fs::write(&path, free.to_toml()).unwrap();
         let mut config = PvmConfig::default();
@@ -479,8 +479,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("gas.toml");
         let changed = GasSchedule {
-            per_kib: GasSchedule::V14.per_kib + 1,
-            ..GasSchedule::V14
+            per_kib: GasSchedule::CURRENT.per_kib + 1,
+            ..GasSchedule::CURRENT
         };
         std::fs::write(&path, changed.to_toml()).unwrap();
         let mut config = PvmConfig::default();

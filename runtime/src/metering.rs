@@ -51,7 +51,7 @@ impl Default for RuntimeConfig {
     /// otherwise), a 64 MiB memory limit.
     fn default() -> Self {
         Self {
-            schedule: GasSchedule::V14,
+            schedule: GasSchedule::CURRENT,
             metering: if OPCODE_METERING_BUILT {
                 MeteringMode::Opcode
             } else {
@@ -158,7 +158,7 @@ impl Drop for Session {
 }
 
 thread_local! {
-    static SCHEDULE: std::cell::RefCell<GasSchedule> = const { std::cell::RefCell::new(GasSchedule::V14) };
+    static SCHEDULE: std::cell::RefCell<GasSchedule> = const { std::cell::RefCell::new(GasSchedule::CURRENT) };
 }
 
 /// Runs `f` with the schedule of the call in progress on this thread.
@@ -203,7 +203,10 @@ mod tests {
             ..a.clone()
         };
         assert!(coarse.cost_table().iter().all(|c| *c == 0));
-        assert_eq!(coarse.prices().coarse_loop, GasSchedule::V14.coarse_loop);
+        assert_eq!(
+            coarse.prices().coarse_loop,
+            GasSchedule::CURRENT.coarse_loop
+        );
         assert_eq!(
             a.prices().coarse_loop,
             if OPCODE_METERING_BUILT {

@@ -456,7 +456,7 @@ fn a_sort_pays_for_the_comparisons_it_makes() {
 fn keys_computed_natively_cost_a_call_each() {
     let n = 5_000u64;
     let setup = format!("l = list(range({n}))");
-    let call = u64::from(pvm_gas::GasSchedule::V14.opcodes.call);
+    let call = u64::from(pvm_gas::GasSchedule::CURRENT.opcodes.call);
     for (plain, keyed) in [
         ("sorted(l)", "sorted(l, key=_operator.neg)"),
         ("min(l)", "min(l, key=_operator.neg)"),
@@ -480,7 +480,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
     let code = |stmt: &str| format!("def main(input):\n    {setup}\n    {stmt}\n");
     let (built, host) = run(&code("pass"), b"");
     assert!(built.result.is_ok(), "{:?}", built.result);
-    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::V14.per_element;
+    let limit = host.gas_used() + 4 * n * pvm_gas::GasSchedule::CURRENT.per_element;
     let (exec, host) = run_with_gas(&code("l.sort()"), b"", limit);
     let e = exec.result.expect_err("the sort should run out of gas");
     assert_eq!(e.kind, ErrorKind::Host(HostErrorKind::OutOfGas), "{e}");
@@ -489,7 +489,7 @@ fn a_sort_stops_when_its_comparisons_are_not_paid_for() {
 
 /// Gas for `ops` word steps of big-integer work, as the schedule charges it.
 fn word_ops_gas(ops: u64) -> u64 {
-    (ops * pvm_gas::GasSchedule::V14.per_64_word_ops).div_ceil(64)
+    (ops * pvm_gas::GasSchedule::CURRENT.per_64_word_ops).div_ceil(64)
 }
 
 #[test]
@@ -519,7 +519,7 @@ fn division_by_a_small_divisor_pays_per_quotient_word() {
 #[test]
 fn hex_separators_pay_for_their_pass() {
     // A second pass over the two digits of each of 64 KiB of bytes.
-    let pass = (2 * 65_536 * pvm_gas::GasSchedule::V14.per_kib_transform).div_ceil(1024);
+    let pass = (2 * 65_536 * pvm_gas::GasSchedule::CURRENT.per_kib_transform).div_ceil(1024);
     for make in [
         "bytes(65536)",
         "bytearray(65536)",
@@ -536,7 +536,7 @@ fn hex_separators_pay_for_their_pass() {
 
 #[test]
 fn number_text_pays_for_every_parse_pass() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let text = 5_001u64;
     let parse = (text * 6 * s.per_kib_transform).div_ceil(1024);
     let gas = stmt_gas("t = '1' * 5000 + 'j'", "complex(t)");
@@ -549,7 +549,7 @@ fn number_text_pays_for_every_parse_pass() {
 #[test]
 fn formatting_a_float_through_a_spec_costs_per_value() {
     // The locale type groups in a second pass: one more float's price per float.
-    let per_float = 4 * pvm_gas::GasSchedule::V14.per_iter;
+    let per_float = 4 * pvm_gas::GasSchedule::CURRENT.per_iter;
     for (setup, floats) in [("v = 1.5", 1), ("v = 1.5 + 2j", 2)] {
         let extra = stmt_gas(setup, "format(v, '.3n')") - stmt_gas(setup, "format(v, '.3e')");
         assert_eq!(extra, floats * per_float, "{setup}");
@@ -558,7 +558,7 @@ fn formatting_a_float_through_a_spec_costs_per_value() {
 
 #[test]
 fn memoryview_index_pays_for_each_item_it_unpacks() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let n = 4_096u64;
     let gas = stmt_gas("m = memoryview(bytes(4095) + b'\\xff')", "m.index(255)");
     assert!(gas >= n * (s.per_iter + s.per_element), "{gas}");
@@ -568,7 +568,7 @@ fn memoryview_index_pays_for_each_item_it_unpacks() {
 fn a_buffer_that_outgrows_its_size_pays_to_move() {
     // 64 KiB at its exact size grows past 64 KiB and moves; 1 byte less
     // still fits: three times the memory rate on the 64 KiB that move.
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let moved = (3 * 65_536 * s.per_kib).div_ceil(1024);
     for (full, room, stmt) in [
         ("z = bytearray(65536)", "z = bytearray(65535)", "z += b'x'"),
@@ -600,7 +600,7 @@ fn inner_gas(setup: &str, stmt: &str) -> u64 {
 #[test]
 fn copying_a_builtin_class_namespace_pays_per_entry() {
     // `int` has more than 60 names, each copied and hashed into the new dict.
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let gas = inner_gas("", "int.__dict__.copy()");
     assert!(gas >= 60 * 5 * s.per_element, "{gas}");
     // Its length and one lookup copy nothing.
@@ -612,7 +612,7 @@ fn copying_a_builtin_class_namespace_pays_per_entry() {
 
 #[test]
 fn a_class_namespace_pays_per_entry() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let setup = "ns = {'a' + str(i): i for i in range(1000)}";
     let gas = inner_gas(setup, "type('C', (), ns)");
     assert!(gas >= 1000 * 4 * s.per_iter, "{gas}");
@@ -620,7 +620,7 @@ fn a_class_namespace_pays_per_entry() {
 
 #[test]
 fn a_missing_attribute_pays_for_its_name_and_its_error() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let missing = |n: usize| {
         inner_gas(
             &format!("s = 'x' * {n}"),
@@ -639,7 +639,7 @@ fn a_missing_attribute_pays_for_its_name_and_its_error() {
 
 #[test]
 fn loops_over_many_separate_objects_pay_twice_past_the_tier() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     // Two lists, tuples, sets or dicts of distinct, equal ints: every step
     // compares (or looks up) two separate objects.
     let per_step = |setup: &str, stmt: &str, n: u64| {
@@ -674,7 +674,7 @@ fn loops_over_many_separate_objects_pay_twice_past_the_tier() {
 
 #[test]
 fn a_shift_by_a_few_whole_words_pays_for_its_in_place_move() {
-    let s = pvm_gas::GasSchedule::V14;
+    let s = pvm_gas::GasSchedule::CURRENT;
     let setup = "x = 1 << (8 * 65536)";
     let words = inner_gas(setup, "y = x << 64");
     let bits = inner_gas(setup, "y = x << 65");
