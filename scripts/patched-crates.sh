@@ -4,6 +4,7 @@
 PATCHED_CRATES=(
     rustpython-vm-0.6.0
     rustpython-codegen-0.6.0
+    malachite-nz-0.12.0
 )
 
 # "rustpython-vm-0.6.0" -> "rustpython-vm"

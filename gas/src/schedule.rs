@@ -333,8 +333,18 @@ impl GasSchedule {
     /// an items view's pairs in a set operation two steps each, and a shift
     /// left by one to three whole words of a value below 512 KiB seven more
     /// passes over it (an overlapping in-place move).
-    pub const V14: GasSchedule = GasSchedule {
-        version: 14,
+    /// Version 15 charges big-integer products for Toom-Cook multiplication
+    /// (malachite's FFT is off): the schoolbook count up to 128 words, then
+    /// three times the half-size product per doubling up to 2,048 words and
+    /// 2.4 times past it; large divisions twice the product of quotient and
+    /// divisor where that is below the schoolbook count; repeated squaring
+    /// the squares it makes; `pow(b, e, m)` a modular product per squaring
+    /// and per set bit after the first, two more for Montgomery form and a
+    /// reduction of the base, and a modular inverse by the reduced base's
+    /// size (a half-gcd); int true division linear in both operands, and
+    /// nothing past the sizes where the quotient overflows or rounds to zero.
+    pub const V15: GasSchedule = GasSchedule {
+        version: 15,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -362,7 +372,7 @@ impl GasSchedule {
 
     /// The schedule this build runs and the only version it loads: what
     /// code outside this file names, so a new version is one line here.
-    pub const CURRENT: GasSchedule = Self::V14;
+    pub const CURRENT: GasSchedule = Self::V15;
 
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {

@@ -271,9 +271,11 @@ fn rounding_to_a_short_power_of_ten_pays_by_the_value_not_its_square() {
         "{small} then {big}"
     );
     assert!(big >= word_ops_gas(16_000 * 40), "{big}");
-    // A power of ten as long as the value still pays a product of the two.
+    // A power of ten as long as the value still pays products of the two
+    // (1,563 words by 16,000: Toom products, about 70 times the one-word
+    // case's time).
     let long = inner_gas("x = 1 << 1024000", "round(x, -30000)");
-    assert!(long > 100 * big, "{long} against {big}");
+    assert!(long > 30 * big, "{long} against {big}");
     assert_eq!(
         ok("def main(input):\n    x = 10 ** 400 + 150000\n    return str(round(x, -5) - 10 ** 400)\n"),
         "200000"
@@ -695,4 +697,63 @@ fn translate_with_deletions_keeps_what_cpython_keeps() {
                 want = bytes(v for v in x if v not in b'ac\\x00\\xff')\n    \
                 return str([a == want, len(a), bytes(b) == bytes(tt[v] for v in x if v != 98), c]).encode()\n";
     assert_eq!(ok(code), "[True, 758, True, b'']");
+}
+
+#[test]
+fn big_products_pay_for_toom_multiplication_not_schoolbook() {
+    // Eight times the words: a schoolbook product would cost 64 times as much,
+    // a linear pass 8; malachite's Toom multiplication costs about 14 (and the
+    // FFT, which used to start at 1,000 words, is off).
+    let gas = |words: u32| {
+        let setup = format!("x = (1 << {}) - 12345; y = x - 67891", 64 * words);
+        inner_gas(&setup, "x * y")
+    };
+    let (small, big) = (gas(2_048), gas(16_384));
+    let ratio = big as f64 / small as f64;
+    assert!(
+        (10.0..30.0).contains(&ratio),
+        "16,384-word product {big} gas, 2,048-word {small}: ratio {ratio:.1}"
+    );
+}
+
+#[test]
+fn a_modular_inverse_pays_for_the_gcd_of_its_reduced_base() {
+    // A full-size residue costs a half-gcd, many products' worth; a residue
+    // of one word costs one division of the modulus.
+    let setup = "m = (1 << 65536) - 67889; x = (3 ** 40960) % m; s = m + 98765";
+    let product = inner_gas(setup, "x * x");
+    let full = inner_gas(setup, "pow(x, -1, m)");
+    let short = inner_gas(setup, "pow(s, -1, m)");
+    assert!(
+        full > 10 * product,
+        "inverse {full} gas, a product {product}"
+    );
+    assert!(
+        short < product,
+        "inverse of a one-word residue {short} gas, a product {product}"
+    );
+}
+
+#[test]
+fn true_division_is_linear_and_free_when_the_sizes_decide_it() {
+    // Same-size operands: a shift and a one-word-quotient division, no gcd.
+    let same = |words: u32| {
+        let setup = format!(
+            "m = (1 << {}) - 67889; x = m // 3 + 3 ** {}",
+            64 * words,
+            40 * words
+        );
+        inner_gas(&setup, "m / x")
+    };
+    let (small, big) = (same(1_024), same(8_192));
+    let ratio = big as f64 / small as f64;
+    assert!(
+        (6.0..10.0).contains(&ratio),
+        "m / x: {small} then {big} gas (ratio {ratio:.1})"
+    );
+    // A quotient that rounds to zero (or overflows) is known from the sizes:
+    // as cheap at 8,192 words as at 1,024.
+    let tiny = |words: u32| inner_gas(&format!("x = 1 << {}", 64 * words), "7 / x");
+    let (small, big) = (tiny(1_024), tiny(8_192));
+    assert_eq!(small, big, "7 / x");
 }
