@@ -343,8 +343,17 @@ impl GasSchedule {
     /// reduction of the base, and a modular inverse by the reduced base's
     /// size (a half-gcd); int true division linear in both operands, and
     /// nothing past the sizes where the quotient overflows or rounds to zero.
-    pub const V15: GasSchedule = GasSchedule {
-        version: 15,
+    /// Version 16 charges big-integer `+` and `-` a copy of the result and
+    /// three word steps per word of the shorter operand, `&`, `|` and `^` a
+    /// copy and one and a half steps (a small operand added to a big one
+    /// had paid per word of both), `a >> b` by the size of its result (a
+    /// shift past the operand's length paid for the whole operand), a
+    /// division of two integers of the same magnitude as the comparison that
+    /// answers it, and a `range`'s length, element, iteration, comparison or
+    /// slice with a step of 1 or -1 as the copies it makes instead of a
+    /// division by the step.
+    pub const V16: GasSchedule = GasSchedule {
+        version: 16,
         tx_base: TX_BASE,
         code_per_byte: CODE_PER_BYTE,
         compile_per_byte: COMPILE_PER_BYTE,
@@ -372,7 +381,7 @@ impl GasSchedule {
 
     /// The schedule this build runs and the only version it loads: what
     /// code outside this file names, so a new version is one line here.
-    pub const CURRENT: GasSchedule = Self::V15;
+    pub const CURRENT: GasSchedule = Self::V16;
 
     /// Loads a schedule from TOML text; every key must be present, none unknown.
     pub fn from_toml(text: &str) -> Result<Self, ScheduleError> {

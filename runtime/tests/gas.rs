@@ -495,16 +495,21 @@ fn word_ops_gas(ops: u64) -> u64 {
 }
 
 #[test]
-fn big_integer_sums_pay_for_every_word_of_both_operands() {
-    // 8,001 words and 4: `x + x` reads twice the words `x + y` does.
+fn big_integer_sums_pay_per_word_of_the_shorter_operand() {
+    // 8,001 words and 4: `x + x` adds with carries over 7,997 more words
+    // than `x + y` does; both copy a result of 8,001 words.
     let setup = "x = 1 << 512000; y = 1 << 200";
     let extra = stmt_gas(setup, "x + x") - stmt_gas(setup, "x + y");
     assert!(
-        extra >= word_ops_gas(2 * 7_997) - 1,
+        extra >= word_ops_gas(3 * 7_997) - 1,
         "x + x costs only {extra} more than x + y"
     );
-    for op in ["x - x", "x & x", "x | x", "x ^ x"] {
-        assert_eq!(stmt_gas(setup, op), stmt_gas(setup, "x + x"), "{op}");
+    assert_eq!(stmt_gas(setup, "x - x"), stmt_gas(setup, "x + x"), "x - x");
+    // The bitwise ones have no carries: half the steps.
+    let bits = stmt_gas(setup, "x & x");
+    assert!(bits < stmt_gas(setup, "x + x"), "x & x {bits}");
+    for op in ["x | x", "x ^ x"] {
+        assert_eq!(stmt_gas(setup, op), bits, "{op}");
     }
 }
 
@@ -756,4 +761,83 @@ fn true_division_is_linear_and_free_when_the_sizes_decide_it() {
     let tiny = |words: u32| inner_gas(&format!("x = 1 << {}", 64 * words), "7 / x");
     let (small, big) = (tiny(1_024), tiny(8_192));
     assert_eq!(small, big, "7 / x");
+}
+
+#[test]
+fn a_small_operand_added_to_a_big_one_pays_for_the_copy() {
+    // `x + s` copies x and adds one word into it; `x + y` adds every word
+    // with its carry; `&` has no carries (8,192 words each).
+    let setup = "x = (1 << 524288) - 12345; y = x - 67891; s = 7";
+    let small = inner_gas(setup, "x + s");
+    let both = inner_gas(setup, "x + y");
+    let and = inner_gas(setup, "x & y");
+    assert!(3 * small < both, "x + s {small} gas, x + y {both}");
+    assert!(
+        small < and && and < both,
+        "x & y {and} gas, x + s {small}, x + y {both}"
+    );
+}
+
+#[test]
+fn a_right_shift_pays_for_its_result() {
+    // Shifted past its length an integer leaves one word, whatever its size.
+    let setup = "x = (1 << 524288) - 12345; s = 7; k = 524200";
+    let full = inner_gas(setup, "x >> 1");
+    for stmt in ["x >> x", "s >> x", "x >> k"] {
+        let gas = inner_gas(setup, stmt);
+        assert!(10 * gas < full, "{stmt}: {gas} gas, x >> 1 {full}");
+    }
+}
+
+#[test]
+fn dividing_integers_of_equal_magnitude_pays_a_comparison() {
+    let setup = "x = (1 << 524288) - 12345; y = x + 1 - 1; n = -y; m = x - 98765";
+    let divide = inner_gas(setup, "x // m");
+    for stmt in ["y // x", "n // x", "y % x", "divmod(n, x)"] {
+        let gas = inner_gas(setup, stmt);
+        assert!(2 * gas < divide, "{stmt}: {gas} gas, x // m {divide}");
+    }
+    // The answers are the division's.
+    let code = format!(
+        "def main(input):\n    {setup}\n    \
+         return repr((y // x, n // x, x // n, n // n, y % x, n % x, divmod(n, x), divmod(y, n))).encode()\n"
+    );
+    let (exec, _) = run(&code, b"");
+    assert_eq!(
+        exec.result.unwrap(),
+        b"(1, -1, -1, 1, 0, 0, (-1, 0), (-1, 0))"
+    );
+}
+
+#[test]
+fn a_range_with_a_unit_step_pays_copies_not_divisions() {
+    // A length with step 1 is a subtraction; with step 3 a division by it.
+    let setup = "b = (1 << 524288) - 1; big = range(b); odd = range(0, b, 3); big2 = range(b)";
+    let unit = inner_gas(setup, "bool(big)");
+    let three = inner_gas(setup, "bool(odd)");
+    assert!(
+        4 * unit < three,
+        "bool(range(b)) {unit} gas, bool(range(0, b, 3)) {three}"
+    );
+    // Membership tests for divisibility, which divides even by 1.
+    let member = inner_gas(setup, "b - 5 in big");
+    assert!(
+        member > 4 * unit,
+        "b - 5 in big {member} gas, bool(big) {unit}"
+    );
+    // The stop itself is never inside, and comparing it with itself is free.
+    let stop = inner_gas(setup, "big.__contains__(b)");
+    assert!(
+        stop < unit,
+        "big.__contains__(b) {stop} gas, bool(big) {unit}"
+    );
+    let code = format!(
+        "def main(input):\n    {setup}\n    \
+         return repr((b in big, b - 1 in big, b - 5 in odd, b - 6 in odd, big == big2, big[1:] == range(1, b))).encode()\n"
+    );
+    let (exec, _) = run(&code, b"");
+    assert_eq!(
+        exec.result.unwrap(),
+        b"(False, True, False, True, True, True)"
+    );
 }
